@@ -1,0 +1,63 @@
+# The README's two commands: `make run` and `make test`. Everything else helps them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Local defaults; a real deployment sets DJANGO_ENV=production and its own values.
+export DJANGO_ENV ?= development
+export DJANGO_SETTINGS_MODULE := peru_campaign.settings
+
+.PHONY: install db stop run test lint format bench lock clean staff
+
+$(BIN)/.installed: requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	@touch $@
+
+install: $(BIN)/.installed
+
+# Starts the project-local PostgreSQL cluster unless DATABASE_URL points elsewhere.
+db:
+	@if [ -z "$$DATABASE_URL" ]; then scripts/localdb.sh start; fi
+
+stop:
+	@scripts/localdb.sh stop
+
+run: install db
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py load_campaign_content
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) BIN=$(BIN) scripts/serve.sh
+
+test: install db
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n 2
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+staff: install db
+	$(BIN)/python manage.py create_staff_user $(EMAIL)
+
+# Regenerates the pinned lock file from pyproject.toml (PyPI only).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > .lock-venv/requirements.in
+	.lock-venv/bin/pip install --quiet -r .lock-venv/requirements.in
+	.lock-venv/bin/pip freeze > requirements.lock
+	rm -rf .lock-venv
+
+clean: stop
+	rm -rf $(VENV) .pgdata staticfiles

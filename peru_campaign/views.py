@@ -1,0 +1,45 @@
+"""Site-wide views: the home page, the health check and robots.txt."""
+
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from pages.models import Page
+
+
+def home(request):
+    what_happened = Page.objects.filter(slug="what-happened").first()
+    return render(request, "pages/home.html", {"what_happened": what_happened})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        # Confirmation and withdrawal links carry personal tokens.
+        "Disallow: /petitions/confirm/",
+        "Disallow: /petitions/withdraw/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+def favicon(request):
+    return redirect(static("img/favicon.svg"))

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# A project-local PostgreSQL cluster for development, tests and benchmarks.
+#
+# Used only when DATABASE_URL is unset. The data lives in .pgdata/ (git-ignored)
+# and the server listens on a Unix socket only (no TCP), with the socket
+# readable by its owner alone. initdb refuses to run as root, so when we are
+# root the cluster belongs to an unprivileged system user instead.
+#
+#   scripts/localdb.sh start   create the cluster on first use, then start it
+#   scripts/localdb.sh stop    stop it (no-op when it is not running)
+#   scripts/localdb.sh status
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root_dir="$here/.pgdata"
+data_dir="$root_dir/data"
+sock_dir="$root_dir/run"
+log_file="$root_dir/server.log"
+db_name="${LOCALDB_NAME:-peru_campaign}"
+db_user="peru"
+
+find_bin() {
+  local name="$1" candidate
+  if command -v "$name" >/dev/null 2>&1 && [ "$(command -v "$name")" != "/usr/bin/$name" ]; then
+    command -v "$name"; return
+  fi
+  # Debian keeps the server binaries off PATH; take the newest version installed.
+  for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$candidate/$name" ]; then echo "$candidate/$name"; return; fi
+  done
+  command -v "$name" 2>/dev/null || { echo "localdb: $name not found; install PostgreSQL (apt-get install postgresql)" >&2; exit 1; }
+}
+
+run_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u "$owner" -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pick_owner() {
+  if [ "$(id -u)" -ne 0 ]; then owner="$(id -un)"; return; fi
+  owner="postgres"
+  if ! id "$owner" >/dev/null 2>&1; then
+    useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$owner"
+  fi
+  # The server must be able to reach its data directory through every parent.
+  if ! runuser -u "$owner" -- test -x "$here"; then
+    echo "localdb: user $owner cannot reach $here; make its parent folders searchable (chmod o+x) or set DATABASE_URL" >&2
+    exit 1
+  fi
+}
+
+is_running() {
+  [ -f "$data_dir/postmaster.pid" ] && run_as_owner "$pg_ctl" -D "$data_dir" status >/dev/null 2>&1
+}
+
+start() {
+  pick_owner
+  mkdir -p "$root_dir"
+  if [ ! -f "$data_dir/PG_VERSION" ]; then
+    echo "localdb: creating a PostgreSQL cluster in $data_dir"
+    mkdir -p "$data_dir" "$sock_dir"
+    chown "$owner" "$root_dir" "$data_dir" "$sock_dir" 2>/dev/null || true
+    chmod 700 "$data_dir"
+    run_as_owner "$initdb" --pgdata="$data_dir" --username="$db_user" --auth=trust \
+      --encoding=UTF8 --locale=C.UTF-8 >"$root_dir/initdb.log" 2>&1 \
+      || { cat "$root_dir/initdb.log" >&2; exit 1; }
+    cat >>"$data_dir/postgresql.conf" <<CONF
+# project-local cluster: Unix socket only, sized for a 2-core development machine
+listen_addresses = ''
+unix_socket_directories = '$sock_dir'
+unix_socket_permissions = 0700
+max_connections = 200
+shared_buffers = 256MB
+work_mem = 16MB
+maintenance_work_mem = 256MB
+CONF
+  fi
+  mkdir -p "$sock_dir"
+  chown "$owner" "$sock_dir" 2>/dev/null || true
+  if ! is_running; then
+    run_as_owner "$pg_ctl" -D "$data_dir" -l "$log_file" -w -t 60 start >/dev/null \
+      || { tail -n 20 "$log_file" >&2; exit 1; }
+  fi
+  if ! "$psql" -h "$sock_dir" -U "$db_user" -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
+    "$psql" -h "$sock_dir" -U "$db_user" -d postgres -qc "CREATE DATABASE $db_name"
+  fi
+}
+
+stop() {
+  pick_owner
+  if is_running; then
+    run_as_owner "$pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null
+    echo "localdb: stopped"
+  fi
+}
+
+pg_ctl="$(find_bin pg_ctl)"
+initdb="$(find_bin initdb)"
+psql="$(command -v psql || find_bin psql)"
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) pick_owner; if is_running; then echo "running ($sock_dir)"; else echo "stopped"; exit 3; fi ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

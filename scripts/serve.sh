@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Serve the site with gunicorn and run the background worker beside it.
+# Ctrl-C stops both, and the project-local PostgreSQL cluster if we started one.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN="${BIN:-.venv/bin}"
+PORT="${PORT:-8000}"
+WORKERS="${WEB_CONCURRENCY:-$(( $(nproc) * 2 + 1 ))}"
+
+cleanup() {
+  trap - INT TERM EXIT
+  [ -n "${worker_pid:-}" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
+  [ -n "${web_pid:-}" ] && kill "$web_pid" 2>/dev/null && wait "$web_pid" 2>/dev/null
+  if [ -z "${DATABASE_URL:-}" ]; then scripts/localdb.sh stop; fi
+}
+trap cleanup INT TERM EXIT
+
+"$BIN/python" manage.py db_worker --queue-name "*" &
+worker_pid=$!
+
+"$BIN/gunicorn" peru_campaign.wsgi:application \
+  --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+  --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss' &
+web_pid=$!
+
+cat <<MSG
+
+  The campaign site is running at http://127.0.0.1:$PORT/
+  Admin: http://127.0.0.1:$PORT/admin/
+  No staff login yet? In another terminal run:  make staff EMAIL=you@example.org
+  (it prints a one-time password). Press Ctrl-C to stop.
+
+MSG
+wait -n "$worker_pid" "$web_pid"

@@ -1,0 +1,21 @@
+"""Shared fixtures. Tests run against the real PostgreSQL started by `make test`."""
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The hashed-manifest storage needs `collectstatic` first; unit tests only
+    # need working {% static %} URLs. Browser tests use the real storage.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+@pytest.fixture
+def campaign_content(db):
+    call_command("load_campaign_content", verbosity=0, stdout=open("/dev/null", "w"))
