@@ -8,18 +8,22 @@ from django.utils.translation import gettext_lazy as _
 class Page(models.Model):
     slug = models.SlugField(
         unique=True,
-        help_text=_("The page's address. The site links to 'what-happened', "
-                    "'privacy' and 'accessibility', so keep those as they are."),
-    )  # fmt: skip
+        help_text=_(
+            "The page's address. The site links to 'what-happened', "
+            "'privacy' and 'accessibility', so keep those as they are."
+        ),
+    )
     title = models.CharField(max_length=200, help_text=_("The page's main heading."))
     summary = models.CharField(
         max_length=300,
         help_text=_("One or two sentences shown in search results and link previews."),
     )
     body = models.TextField(
-        help_text=_("The page text in Markdown. Scripts and unsafe links are removed "
-                    "when it is shown."),
-    )  # fmt: skip
+        help_text=_(
+            "The page text in Markdown. Scripts and unsafe links are removed "
+            "when it is shown."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -35,9 +39,11 @@ class Page(models.Model):
 class TimelineEvent(models.Model):
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="events")
     date = models.DateField(
-        help_text=_("Used to order the timeline. Where only the month is known, "
-                    "use its first day."),
-    )  # fmt: skip
+        help_text=_(
+            "Used to order the timeline. Where only the month is known, "
+            "use its first day."
+        ),
+    )
     date_label = models.CharField(
         max_length=60,
         help_text=_("The date as readers see it, for example 'December 2022'."),

@@ -6,6 +6,7 @@ local defaults; anywhere else the secret key and allowed hosts have no default,
 so a misconfigured production start fails at once with a clear message.
 """
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "peru_campaign",
     "pages",
+    "petitions",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +174,30 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.
 # 0 means the client address is REMOTE_ADDR and the header is ignored.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# ------------------------------------------------------------------------------
+# Petitions
+# ------------------------------------------------------------------------------
+# Sign attempts per client IP: a short burst and a sustained limit. Generous,
+# because a rally or a campus can put many signers behind one address.
+SIGN_RATE_BURST = env.int("SIGN_RATE_BURST", default=20)
+SIGN_RATE_BURST_SECONDS = env.int("SIGN_RATE_BURST_SECONDS", default=60)
+SIGN_RATE_SUSTAINED = env.int("SIGN_RATE_SUSTAINED", default=200)
+SIGN_RATE_SUSTAINED_SECONDS = env.int("SIGN_RATE_SUSTAINED_SECONDS", default=3600)
+# Key for the hash of signers' IP addresses (never stored in clear). Defaults
+# to one derived from the secret key; set it to keep hashes stable across a
+# secret-key rotation.
+IP_HASH_KEY = env.str(
+    "IP_HASH_KEY", default=hashlib.sha256(f"ip-hash:{SECRET_KEY}".encode()).hexdigest()
+).encode()
+# The version of the consent wording on the sign form; bump it when it changes.
+SIGNATURE_CONSENT_VERSION = "2026-11-v1"
+# How long a confirmation link works, and how many repeat e-mails one address
+# can trigger by signing again.
+SIGNATURE_CONFIRM_MAX_AGE_DAYS = env.int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", default=30)
+SIGNATURE_MAX_REPEAT_EMAILS = 3
+# Unconfirmed signatures are deleted after this many days (privacy notice).
+SIGNATURE_PENDING_RETENTION_DAYS = 30
 
 # ------------------------------------------------------------------------------
 # Security headers and HTTPS

@@ -2,6 +2,7 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from pages.models import Page
+from petitions.models import Petition
 
 
 class StaticViewSitemap(Sitemap):
@@ -24,4 +25,18 @@ class PageSitemap(Sitemap):
         return page.updated_at
 
 
-SITEMAPS = {"static": StaticViewSitemap, "pages": PageSitemap}
+class PetitionSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return Petition.objects.public().order_by("slug")
+
+    def lastmod(self, petition):
+        return petition.updated_at
+
+
+SITEMAPS = {
+    "static": StaticViewSitemap,
+    "pages": PageSitemap,
+    "petitions": PetitionSitemap,
+}

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("petitions/", include("petitions.urls")),
     # Last: campaign pages are addressed by slug at the top level.
     path("", include("pages.urls")),
 ]

@@ -8,11 +8,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from pages.models import Page
+from petitions.models import Petition
+from petitions.views import petition_context
 
 
 def home(request):
-    what_happened = Page.objects.filter(slug="what-happened").first()
-    return render(request, "pages/home.html", {"what_happened": what_happened})
+    context = {"what_happened": Page.objects.filter(slug="what-happened").first()}
+    petition = Petition.objects.featured().first()
+    if petition is not None:
+        context.update(petition_context(petition))
+    return render(request, "pages/home.html", context)
 
 
 @never_cache

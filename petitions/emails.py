@@ -1,0 +1,60 @@
+"""The e-mails sent to signers, in plain text and HTML."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .tokens import make_token
+
+SUBJECTS = {
+    "confirm": lambda petition: (
+        _("Please confirm your signature: %(title)s") % {"title": petition.title}
+    ),
+    "already_signed": lambda petition: (
+        _("You have already signed: %(title)s") % {"title": petition.title}
+    ),
+}
+
+
+def signature_link(signature, purpose: str) -> str:
+    path = reverse(f"petitions:{purpose}")
+    return f"{settings.SITE_URL}{path}?t={make_token(signature.pk, purpose)}"
+
+
+def build_signature_email(signature, kind: str) -> EmailMultiAlternatives:
+    petition = signature.petition
+    with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
+        context = {
+            "signature": signature,
+            "petition": petition,
+            "first_name": signature.public_first_name,
+            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+            "confirm_url": signature_link(signature, "confirm"),
+            "withdraw_url": signature_link(signature, "withdraw"),
+            "unsubscribe_url": (
+                signature_link(signature, "unsubscribe")
+                if signature.wants_updates
+                else ""
+            ),
+            "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
+            "SITE_URL": settings.SITE_URL,
+        }
+        subject = SUBJECTS[kind](petition)
+        text = render_to_string(f"petitions/email/{kind}.txt", context)
+        html = render_to_string(f"petitions/email/{kind}.html", context)
+    list_unsubscribe = context["unsubscribe_url"] or context["withdraw_url"]
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[signature.email],
+        headers={
+            "List-Unsubscribe": f"<{list_unsubscribe}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message

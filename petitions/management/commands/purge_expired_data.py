@@ -1,0 +1,49 @@
+"""Delete what the privacy notice says we do not keep.
+
+- signatures never confirmed, SIGNATURE_PENDING_RETENTION_DAYS after signing;
+- rate-limit counters older than a day;
+- finished background-task records older than a week (their arguments hold
+  only signature ids, but there is no reason to keep them).
+
+`make run` runs it every hour; in production, schedule it (cron, systemd timer).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from petitions import ratelimit
+from petitions.models import Signature
+
+
+class Command(BaseCommand):
+    help = "Delete unconfirmed signatures and old rate-limit and task records."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, dry_run, **options):
+        cutoff = timezone.now() - datetime.timedelta(
+            days=settings.SIGNATURE_PENDING_RETENTION_DAYS
+        )
+        pending = Signature.objects.filter(
+            status=Signature.Status.PENDING, created_at__lt=cutoff
+        )
+        if dry_run:
+            self.stdout.write(f"Would delete {pending.count()} unconfirmed signatures.")
+            return
+        deleted, _ = pending.delete()
+        counters = ratelimit.purge_expired(older_than_seconds=86400)
+        from django_tasks_db.models import DBTaskResult
+
+        tasks, _ = (
+            DBTaskResult.objects.finished()
+            .filter(finished_at__lt=timezone.now() - datetime.timedelta(days=7))
+            .delete()
+        )
+        self.stdout.write(
+            f"Deleted {deleted} unconfirmed signatures, {counters} rate-limit "
+            f"counters and {tasks} finished task records."
+        )

@@ -1,0 +1,284 @@
+"""Petitions, their signatures, and the sharded counts shown to the public."""
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from peru_campaign.markdown import render_markdown
+
+# Confirmations spread their increments over this many rows per country, so a
+# surge never queues every request behind one counter row.
+COUNT_SHARDS = 4
+
+
+class PetitionQuerySet(models.QuerySet):
+    def public(self):
+        return self.exclude(state=Petition.State.DRAFT)
+
+    def featured(self):
+        """The petition the home page shows: the newest open one, else the newest."""
+        return self.public().order_by(
+            models.Case(models.When(state="open", then=0), default=1), "-created_at"
+        )
+
+
+class Petition(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft (not public)")
+        OPEN = "open", _("Open for signatures")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(
+        unique=True, help_text=_("The petition's address: /petitions/<slug>/.")
+    )
+    title = models.CharField(max_length=200, help_text=_("The ask, in a few words."))
+    summary = models.CharField(
+        max_length=400,
+        help_text=_("One or two sentences shown above the form and in link previews."),
+    )
+    body = models.TextField(
+        help_text=_(
+            "The full petition text in Markdown. Scripts and unsafe links are "
+            "removed when it is shown."
+        ),
+    )
+    body_html = models.TextField(editable=False, blank=True)
+    addressed_to = models.CharField(
+        max_length=300,
+        help_text=_("The decision-makers the petition is addressed to."),
+    )
+    goal = models.PositiveIntegerField(
+        default=10000,
+        help_text=_(
+            "The first signature goal. Once reached, the page shows the next "
+            "goal, double the last."
+        ),
+    )
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.DRAFT,
+        help_text=_("Only open petitions accept signatures. Drafts are not public."),
+    )
+    opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to accept signatures as soon as the state is open."),
+    )
+    closes_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Signatures are refused from this moment. Leave empty for no end."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(goal__gt=0), name="petition_goal_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(opens_at__isnull=True)
+                | models.Q(closes_at__isnull=True)
+                | models.Q(closes_at__gt=models.F("opens_at")),
+                name="petition_closes_after_opening",
+                violation_error_message=_("The closing time must be after opening."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # Rendered once here so the busy petition page never runs Markdown.
+        self.body_html = render_markdown(self.body)
+        if (
+            kwargs.get("update_fields") is not None
+            and "body" in kwargs["update_fields"]
+        ):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    def is_accepting_signatures(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.state == self.State.OPEN
+            and (self.opens_at is None or self.opens_at <= now)
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+    def goal_for(self, count: int) -> int:
+        """The goal to show: the first goal, doubled until it is ahead of the count."""
+        goal = self.goal
+        while count >= goal:
+            goal *= 2
+        return goal
+
+
+class SignatureQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=Signature.Status.CONFIRMED)
+
+    def shown_publicly(self):
+        return self.confirmed().filter(show_publicly=True)
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the signer")
+        INVALIDATED = "invalidated", _("Invalidated by staff")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="signatures"
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    # Personal data: blanked on withdrawal and by the retention command.
+    full_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    # NULL, not "", once personal data is deleted: the unique constraint then
+    # lets the same person sign again after withdrawing.
+    email_normalised = models.CharField(  # noqa: DJ001
+        max_length=254,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Lower case, with dots and +tags folded for big webmail "
+            "providers; one signature per address per petition."
+        ),
+    )
+    country = CountryField(blank=True)
+    postcode = models.CharField(max_length=16, blank=True)
+    ip_hash = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "A keyed hash of the signer's IP address; the address itself "
+            "is never stored."
+        ),
+    )
+    # What the signer agreed to.
+    consent_version = models.CharField(max_length=20)
+    consent_language = models.CharField(max_length=10)
+    wants_updates = models.BooleanField(default=False)
+    show_publicly = models.BooleanField(default=False)
+    # Lifecycle.
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_position = models.PositiveIntegerField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    repeat_emails_sent = models.PositiveSmallIntegerField(
+        default=0,
+        help_text=_(
+            "E-mails sent because the same address signed again; capped so "
+            "nobody can flood an inbox."
+        ),
+    )
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("invalidate_signature", "Can invalidate signatures"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_normalised"],
+                name="one_signature_per_email_per_petition",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="confirmed")
+                | models.Q(confirmed_at__isnull=False),
+                name="confirmed_signature_has_confirmed_at",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["petition", "status", "confirmed_at"],
+                name="signature_petition_status_day",
+            ),
+            models.Index(
+                fields=["petition", "confirmed_at"],
+                condition=models.Q(status="confirmed", show_publicly=True),
+                name="signature_public_recent",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="signature_pending_created",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Signature {self.pk} ({self.get_status_display()})"
+
+    @property
+    def public_first_name(self) -> str:
+        return self.full_name.split()[0] if self.full_name else ""
+
+    @property
+    def email_domain(self) -> str:
+        return self.email_normalised.rpartition("@")[2] if self.email_normalised else ""
+
+
+class SignatureCount(models.Model):
+    """Confirmed signatures per petition and country, split over a few shards.
+
+    The public count is the sum of these rows: its cost depends on the number
+    of countries, never on the number of signatures. `reconcile_signature_counts`
+    rebuilds them exactly from the signatures.
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="counts"
+    )
+    country = models.CharField(max_length=2, blank=True)
+    shard = models.PositiveSmallIntegerField()
+    count = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "country", "shard"], name="one_count_row_per_shard"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.petition_id}/{self.country or '--'}/{self.shard}: {self.count}"
+
+
+class RateLimitCounter(models.Model):
+    """Requests per client in a fixed time window, shared by every process and host."""
+
+    key = models.CharField(max_length=80)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="one_counter_per_key_and_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratelimit_window")]
+
+    def __str__(self):
+        return f"{self.key} @ {self.window_start:%H:%M}: {self.hits}"

@@ -1,0 +1,344 @@
+"""The rules of signing: create, confirm, withdraw, unsubscribe, invalidate, count.
+
+Views, admin actions, management commands and tests all call these functions;
+nothing else writes signatures or counts.
+"""
+
+import enum
+import random
+from collections import Counter
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from . import validators
+from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
+from .tasks import send_signature_email
+
+
+class SignOutcome(enum.Enum):
+    """What happened to a sign request. Never shown to the signer."""
+
+    CREATED = "created"
+    REPEAT_PENDING = "repeat_pending"
+    REPEAT_CONFIRMED = "repeat_confirmed"
+    REPEAT_IGNORED = "repeat_ignored"
+    HONEYPOT = "honeypot"
+
+
+def petition_refusal_message(petition: Petition, now=None) -> str:
+    now = now or timezone.now()
+    if (
+        petition.state == Petition.State.OPEN
+        and petition.opens_at
+        and now < petition.opens_at
+    ):
+        return _("This petition is not open for signatures yet.")
+    if petition.state == Petition.State.DRAFT:
+        return _("This petition is not open for signatures.")
+    return _(
+        "This petition has closed and no longer accepts signatures. Thank you "
+        "for your support."
+    )
+
+
+def signature_create(
+    *,
+    petition: Petition,
+    full_name: str,
+    email: str,
+    country: str,
+    postcode: str = "",
+    wants_updates: bool = False,
+    show_publicly: bool = False,
+    consent_language: str | None = None,
+    ip_hash: str = "",
+    now=None,
+) -> SignOutcome:
+    """Record a pending signature and queue its confirmation e-mail, atomically.
+
+    Signing again with the same (normalised) address creates nothing: the
+    existing signer is e-mailed instead (a fresh confirmation link, or a note
+    that they have already signed), at most SIGNATURE_MAX_REPEAT_EMAILS times.
+    The caller cannot tell the cases apart from the outcome shown to the user.
+    """
+    now = now or timezone.now()
+    if not petition.is_accepting_signatures(now):
+        raise ValidationError(petition_refusal_message(petition, now), code="closed")
+    errors = {}
+    cleaned = {}
+    for field, clean in [
+        ("full_name", lambda: validators.clean_full_name(full_name)),
+        ("email", lambda: validators.clean_email(email)),
+        ("country", lambda: _clean_country(country)),
+    ]:
+        try:
+            cleaned[field] = clean()
+        except ValidationError as error:
+            errors[field] = error.error_list
+    if "country" in cleaned:
+        try:
+            cleaned["postcode"] = validators.clean_postcode(
+                postcode, cleaned["country"]
+            )
+        except ValidationError as error:
+            errors["postcode"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+    email_normalised = validators.normalise_email(cleaned["email"])
+    try:
+        with transaction.atomic():
+            signature = Signature.objects.create(
+                petition=petition,
+                full_name=cleaned["full_name"],
+                email=cleaned["email"],
+                email_normalised=email_normalised,
+                country=cleaned["country"],
+                postcode=cleaned["postcode"],
+                wants_updates=wants_updates,
+                show_publicly=show_publicly,
+                consent_version=settings.SIGNATURE_CONSENT_VERSION,
+                consent_language=(consent_language or get_language() or "en")[:10],
+                ip_hash=ip_hash,
+                created_at=now,
+            )
+            # Same transaction: the e-mail task exists if and only if the row does.
+            send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
+    except IntegrityError as error:
+        if _violated_constraint(error) != "one_signature_per_email_per_petition":
+            raise
+        return _signature_repeat(petition=petition, email_normalised=email_normalised)
+    return SignOutcome.CREATED
+
+
+def _clean_country(country: str) -> str:
+    code = (country or "").strip().upper()
+    if code not in countries:
+        raise ValidationError(_("Choose your country from the list."), code="country")
+    return code
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+@transaction.atomic
+def _signature_repeat(*, petition: Petition, email_normalised: str) -> SignOutcome:
+    signature = (
+        Signature.objects.select_for_update()
+        .filter(petition=petition, email_normalised=email_normalised)
+        .first()
+    )
+    if signature is None or signature.status not in (
+        Signature.Status.PENDING,
+        Signature.Status.CONFIRMED,
+    ):
+        return SignOutcome.REPEAT_IGNORED
+    if signature.repeat_emails_sent >= settings.SIGNATURE_MAX_REPEAT_EMAILS:
+        return SignOutcome.REPEAT_IGNORED
+    signature.repeat_emails_sent = F("repeat_emails_sent") + 1
+    signature.save(update_fields=["repeat_emails_sent"])
+    if signature.status == Signature.Status.PENDING:
+        send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
+        return SignOutcome.REPEAT_PENDING
+    send_signature_email.enqueue(signature_id=signature.pk, kind="already_signed")
+    return SignOutcome.REPEAT_CONFIRMED
+
+
+@transaction.atomic
+def signature_confirm(*, signature_id: int, now=None) -> Signature:
+    """Confirm a pending signature and count it. Confirming twice changes nothing."""
+    now = now or timezone.now()
+    signature = (
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("petition")
+        .filter(pk=signature_id)
+        .first()
+    )
+    if signature is None or signature.status in (
+        Signature.Status.WITHDRAWN,
+        Signature.Status.INVALIDATED,
+    ):
+        raise ValidationError(
+            _("This signature no longer exists. It may have been withdrawn."),
+            code="gone",
+        )
+    if signature.status == Signature.Status.CONFIRMED:
+        return signature
+    if not signature.petition.is_accepting_signatures(now):
+        raise ValidationError(
+            petition_refusal_message(signature.petition, now), code="closed"
+        )
+    _count_add(petition_id=signature.petition_id, country=signature.country, delta=1)
+    signature.status = Signature.Status.CONFIRMED
+    signature.confirmed_at = now
+    signature.confirmed_position = petition_signature_count(signature.petition)
+    signature.save(update_fields=["status", "confirmed_at", "confirmed_position"])
+    return signature
+
+
+@transaction.atomic
+def signature_withdraw(*, signature_id: int, now=None) -> bool:
+    """Take a signature out of the count and delete its personal data.
+
+    Returns False when there was nothing left to withdraw.
+    """
+    now = now or timezone.now()
+    signature = Signature.objects.select_for_update().filter(pk=signature_id).first()
+    if signature is None or signature.status == Signature.Status.WITHDRAWN:
+        return False
+    if signature.status == Signature.Status.CONFIRMED:
+        _count_add(
+            petition_id=signature.petition_id, country=signature.country, delta=-1
+        )
+    Signature.objects.filter(pk=signature.pk).update(
+        status=Signature.Status.WITHDRAWN,
+        withdrawn_at=now,
+        **PERSONAL_DATA_BLANKED,
+        country="",
+        show_publicly=False,
+        wants_updates=False,
+    )
+    return True
+
+
+# What "deleting a signer's personal data" sets; shared with retention.
+PERSONAL_DATA_BLANKED = {
+    "full_name": "",
+    "email": "",
+    "email_normalised": None,
+    "postcode": "",
+    "ip_hash": "",
+}
+
+
+def signature_unsubscribe(*, signature_id: int, now=None) -> bool:
+    """Stop campaign updates to this signer. Returns False if already stopped."""
+    updated = Signature.objects.filter(pk=signature_id, wants_updates=True).update(
+        wants_updates=False, unsubscribed_at=now or timezone.now()
+    )
+    return bool(updated)
+
+
+@transaction.atomic
+def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
+    """Mark signatures as invalid (fraud, abuse); confirmed ones leave the count."""
+    now = now or timezone.now()
+    rows = list(
+        signatures.filter(
+            status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
+        )
+        .select_for_update()
+        .values_list("pk", "status", "petition_id", "country")
+    )
+    if not rows:
+        return 0
+    confirmed = Counter(
+        (petition_id, country)
+        for _pk, status, petition_id, country in rows
+        if status == Signature.Status.CONFIRMED
+    )
+    Signature.objects.filter(pk__in=[row[0] for row in rows]).update(
+        status=Signature.Status.INVALIDATED, invalidated_at=now, show_publicly=False
+    )
+    for (petition_id, country), number in confirmed.items():
+        _count_add(petition_id=petition_id, country=country, delta=-number)
+    return len(rows)
+
+
+def signatures_invalidate_matching(
+    *, petition: Petition, ip_hash: str = "", email_domain: str = ""
+) -> int:
+    """Invalidate every active signature of a petition sharing an IP hash or domain."""
+    if bool(ip_hash) == bool(email_domain):
+        raise ValidationError(_("Give either an IP hash or an e-mail domain."))
+    signatures = Signature.objects.filter(petition=petition)
+    if ip_hash:
+        signatures = signatures.filter(ip_hash=ip_hash)
+    else:
+        domain = email_domain.strip().lower().lstrip("@")
+        signatures = signatures.filter(email_normalised__endswith=f"@{domain}")
+    return signatures_invalidate(signatures=signatures)
+
+
+# ------------------------------------------------------------------------------
+# Counts
+# ------------------------------------------------------------------------------
+def _count_add(*, petition_id: int, country: str, delta: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO petitions_signaturecount
+                (petition_id, country, shard, count, updated_at)
+            VALUES (%s, %s, %s, %s, now())
+            ON CONFLICT (petition_id, country, shard) DO UPDATE
+            SET count = petitions_signaturecount.count + EXCLUDED.count,
+                updated_at = now()
+            """,
+            [petition_id, country or "", random.randrange(COUNT_SHARDS), delta],
+        )
+
+
+def petition_signature_count(petition: Petition) -> int:
+    """Confirmed signatures, from the count rows: cheap at any size."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
+            "WHERE petition_id = %s",
+            [petition.pk],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
+    """Confirmed signatures per country (most first) and when a count last moved."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT country, SUM(count), MAX(updated_at) FROM petitions_signaturecount "
+            "WHERE petition_id = %s GROUP BY country HAVING SUM(count) <> 0 "
+            "ORDER BY 2 DESC, 1",
+            [petition.pk],
+        )
+        rows = cursor.fetchall()
+    by_country = {country or "unknown": int(total) for country, total, _at in rows}
+    updated_at = max((at for _c, _t, at in rows), default=None)
+    return by_country, updated_at
+
+
+@transaction.atomic
+def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
+    """Rebuild a petition's count rows exactly from its confirmed signatures.
+
+    Returns the total before and after. Confirmations wait on the table lock
+    for the moment this takes, so none is lost or counted twice.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "LOCK TABLE petitions_signaturecount IN SHARE ROW EXCLUSIVE MODE"
+        )
+    before = petition_signature_count(petition)
+    actual = Counter()
+    for country, total in (
+        Signature.objects.confirmed()
+        .filter(petition=petition)
+        .values_list("country")
+        .annotate(total=Count("pk"))
+        .order_by()
+    ):
+        actual[country] = total
+    SignatureCount.objects.filter(petition=petition).delete()
+    now = timezone.now()
+    SignatureCount.objects.bulk_create(
+        SignatureCount(
+            petition=petition, country=country, shard=0, count=total, updated_at=now
+        )
+        for country, total in actual.items()
+    )
+    return before, sum(actual.values())

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "petitions"
+
+urlpatterns = [
+    path("", views.petition_list, name="list"),
+    path("confirm/", views.confirm, name="confirm"),
+    path("withdraw/", views.withdraw, name="withdraw"),
+    path("unsubscribe/", views.unsubscribe, name="unsubscribe"),
+    path("<slug:slug>.json", views.petition_json, name="json"),
+    path("<slug:slug>/", views.petition_detail, name="detail"),
+    path("<slug:slug>/sign/", views.petition_sign, name="sign"),
+    path("<slug:slug>/check-your-inbox/", views.check_inbox, name="check_inbox"),
+    path("<slug:slug>/thanks/", views.thanks, name="thanks"),
+]

@@ -1,0 +1,136 @@
+"""Cleaning and checking what supporters type into the sign form.
+
+Used by the form (for messages next to each field) and by the services (so a
+command or admin action cannot store what the form would refuse).
+"""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.translation import gettext_lazy as _
+
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+
+# Characters that reorder text or are not text at all. Zero-width joiners
+# (category Cf) are kept: several scripts need them in names.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+_LINK_PATTERN = re.compile(
+    r"(://|www\.|\b[a-z0-9-]+\.(com|net|org|info|biz|ru|cn|io|xyz|top|site|online|"
+    r"ly|me|co|app|click|link|shop)\b)",
+    re.IGNORECASE,
+)
+# Spreadsheet programs treat cells starting with these as formulas.
+_FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+# Providers that ignore dots and/or +tags in the local part, so that
+# j.doe+x@gmail.com and jdoe@gmail.com are one person.
+_DOTS_IGNORED = {"gmail.com"}
+_PLUS_TAGS_IGNORED = {
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "proton.me",
+    "protonmail.com",
+    "fastmail.com",
+    "yahoo.com",
+}
+_DOMAIN_ALIASES = {"googlemail.com": "gmail.com", "pm.me": "proton.me"}
+
+_UK_POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
+_OTHER_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,10}[A-Z0-9]$|^[A-Z0-9]$")
+
+_email_syntax = EmailValidator(
+    message=_("Enter an e-mail address like name@example.org.")
+)
+
+
+def normalise_text(value: str) -> str:
+    """NFC-normalise, trim, and collapse runs of white space to one space."""
+    return " ".join(unicodedata.normalize("NFC", value or "").split())
+
+
+def clean_full_name(value: str) -> str:
+    name = normalise_text(value)
+    if not name:
+        raise ValidationError(_("Enter your full name."), code="required")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            _("Your name can be at most %(max)d characters long."),
+            code="max_length",
+            params={"max": NAME_MAX_LENGTH},
+        )
+    if any(
+        unicodedata.category(char) in _FORBIDDEN_CATEGORIES or char in _BIDI_CONTROLS
+        for char in name
+    ):
+        raise ValidationError(
+            _("Your name contains characters we cannot accept."), code="control"
+        )
+    if _LINK_PATTERN.search(name):
+        raise ValidationError(
+            _("Enter your name only, without web addresses."), code="link"
+        )
+    if name.startswith(_FORMULA_PREFIXES):
+        raise ValidationError(
+            _("Your name cannot start with =, +, - or @."), code="formula"
+        )
+    return name
+
+
+def clean_email(value: str) -> str:
+    """The address as typed (trimmed, with a lower-case domain), or ValidationError."""
+    email = unicodedata.normalize("NFC", value or "").strip()
+    if not email:
+        raise ValidationError(_("Enter your e-mail address."), code="required")
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError(
+            _("An e-mail address can be at most %(max)d characters long."),
+            code="max_length",
+            params={"max": EMAIL_MAX_LENGTH},
+        )
+    _email_syntax(email)
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def normalise_email(email: str) -> str:
+    """The form used to find duplicates: lower case, provider aliases folded."""
+    local, _at, domain = email.lower().rpartition("@")
+    domain = _DOMAIN_ALIASES.get(domain, domain)
+    if domain in _PLUS_TAGS_IGNORED:
+        local = local.split("+", 1)[0]
+    if domain in _DOTS_IGNORED:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def clean_postcode(value: str, country: str) -> str:
+    postcode = " ".join((value or "").upper().split())
+    if not postcode:
+        return ""
+    if country == "GB":
+        if not _UK_POSTCODE.match(postcode):
+            raise ValidationError(
+                _("Enter a UK postcode like SW1A 1AA, or leave it empty."),
+                code="uk_postcode",
+            )
+        compact = postcode.replace(" ", "")
+        return f"{compact[:-3]} {compact[-3:]}"
+    if not _OTHER_POSTCODE.match(postcode):
+        raise ValidationError(
+            _(
+                "Enter a postcode of letters, numbers, spaces or hyphens (at most "
+                "12), or leave it empty."
+            ),
+            code="postcode",
+        )
+    return postcode

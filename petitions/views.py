@@ -1,0 +1,263 @@
+"""Petition pages and the signing flow. Rules live in petitions.services."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import ratelimit, services, tokens
+from .forms import SignatureForm
+from .models import Petition, Signature
+
+
+def petition_context(petition: Petition, form: SignatureForm | None = None) -> dict:
+    """What the petition page and the home page need to show a petition."""
+    count = services.petition_signature_count(petition)
+    return {
+        "petition": petition,
+        "signature_count": count,
+        "signature_goal": petition.goal_for(count),
+        "accepting_signatures": petition.is_accepting_signatures(),
+        "refusal_message": services.petition_refusal_message(petition),
+        "public_signers": list(
+            petition.signatures.shown_publicly()
+            .order_by("-confirmed_at")
+            .only("full_name", "country")[:5]
+        ),
+        "form": form or SignatureForm(),
+    }
+
+
+@require_GET
+def petition_list(request):
+    petitions = Petition.objects.public().order_by("-created_at")
+    return render(request, "petitions/petition_list.html", {"petitions": petitions})
+
+
+@require_GET
+def petition_detail(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    return render(request, "petitions/petition_detail.html", petition_context(petition))
+
+
+@require_POST
+def petition_sign(request, slug):
+    petition = Petition.objects.filter(slug=slug).first()
+    if petition is None:
+        raise Http404
+    if not petition.is_accepting_signatures():
+        return render(
+            request,
+            "petitions/refused.html",
+            {
+                "petition": petition,
+                "message": services.petition_refusal_message(petition),
+            },
+            status=403,
+        )
+    ip_hash = ratelimit.request_ip_hash(request)
+    wait = ratelimit.hit(scope="sign", client=ip_hash, limits=ratelimit.sign_limits())
+    if wait is not None:
+        response = render(
+            request,
+            "petitions/rate_limited.html",
+            {"petition": petition, "wait_minutes": max(1, round(wait / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    form = SignatureForm(request.POST)
+    check_inbox = HttpResponseRedirect(
+        reverse("petitions:check_inbox", kwargs={"slug": petition.slug})
+    )
+    check_inbox.status_code = 303
+    if form.is_bot:
+        return check_inbox
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.signature_create(
+                petition=petition,
+                full_name=data["full_name"],
+                email=data["email"],
+                country=data["country"],
+                postcode=data["postcode"],
+                wants_updates=data["wants_updates"],
+                show_publicly=data["show_publicly"],
+                ip_hash=ip_hash,
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            return check_inbox
+    template = "petitions/petition_detail.html"
+    return render(request, template, petition_context(petition, form), status=200)
+
+
+@require_GET
+def check_inbox(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    return render(request, "petitions/check_inbox.html", {"petition": petition})
+
+
+def _signature_from_token(request, purpose):
+    token = request.POST.get("t") if request.method == "POST" else request.GET.get("t")
+    try:
+        signature_id = tokens.read_token(token, purpose)
+    except tokens.ExpiredToken:
+        return (
+            None,
+            token,
+            _(
+                "This link has expired. Sign the petition again and we "
+                "will send you a new one."
+            ),
+        )
+    except tokens.InvalidToken:
+        return (
+            None,
+            token,
+            _(
+                "This link is not valid. Please check that you copied "
+                "the whole address from the e-mail."
+            ),
+        )
+    return signature_id, token, None
+
+
+def _link_problem(request, message, status=400):
+    return render(
+        request, "petitions/link_problem.html", {"message": message}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request):
+    """GET shows a button; only the POST confirms, so mail scanners that open
+    links in advance cannot confirm (or break) anything."""
+    signature_id, token, problem = _signature_from_token(request, "confirm")
+    if problem:
+        return _link_problem(request, problem)
+    signature = (
+        Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    )
+    if request.method == "GET":
+        if signature is None or signature.status == Signature.Status.WITHDRAWN:
+            return _link_problem(
+                request,
+                _("This signature no longer exists. It may have been withdrawn."),
+                status=410,
+            )
+        if signature.status == Signature.Status.CONFIRMED:
+            return _redirect_to_thanks(signature)
+        return render(
+            request,
+            "petitions/confirm.html",
+            {"petition": signature.petition, "token": token},
+        )
+    try:
+        signature = services.signature_confirm(signature_id=signature_id)
+    except ValidationError as error:
+        return _link_problem(request, error.messages[0], status=410)
+    return _redirect_to_thanks(signature)
+
+
+def _redirect_to_thanks(signature):
+    url = reverse("petitions:thanks", kwargs={"slug": signature.petition.slug})
+    query = urlencode({"t": tokens.make_token(signature.pk, "thanks")})
+    return HttpResponseRedirect(f"{url}?{query}", status=303)
+
+
+@never_cache
+@require_GET
+def thanks(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    position = None
+    try:
+        signature_id = tokens.read_token(request.GET.get("t"), "thanks")
+    except tokens.InvalidToken:
+        signature_id = None
+    if signature_id:
+        position = (
+            Signature.objects.confirmed()
+            .filter(pk=signature_id, petition=petition)
+            .values_list("confirmed_position", flat=True)
+            .first()
+        )
+    share_url = f"{settings.SITE_URL}{petition.get_absolute_url()}"
+    return render(
+        request,
+        "petitions/thanks.html",
+        {
+            "petition": petition,
+            "position": position,
+            "share_url": share_url,
+            "share_text": _("I signed: %(title)s") % {"title": petition.title},
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request):
+    signature_id, token, problem = _signature_from_token(request, "withdraw")
+    if problem:
+        return _link_problem(request, problem)
+    if request.method == "GET":
+        signature = (
+            Signature.objects.select_related("petition").filter(pk=signature_id).first()
+        )
+        already = signature is None or signature.status == Signature.Status.WITHDRAWN
+        return render(
+            request,
+            "petitions/withdraw.html",
+            {
+                "petition": signature and signature.petition,
+                "token": token,
+                "already": already,
+            },
+        )
+    services.signature_withdraw(signature_id=signature_id)
+    return render(request, "petitions/withdrawn.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request):
+    signature_id, token, problem = _signature_from_token(request, "unsubscribe")
+    if problem:
+        return _link_problem(request, problem)
+    if request.method == "GET":
+        return render(request, "petitions/unsubscribe.html", {"token": token})
+    services.signature_unsubscribe(signature_id=signature_id)
+    return render(request, "petitions/unsubscribed.html")
+
+
+@require_GET
+@cache_control(public=True, max_age=5)
+def petition_json(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    by_country, updated_at = services.petition_counts_by_country(petition)
+    response = JsonResponse(
+        {
+            "slug": petition.slug,
+            "title": petition.title,
+            "state": petition.state,
+            "signature_count": sum(by_country.values()),
+            "goal": petition.goal_for(sum(by_country.values())),
+            "signatures_by_country": by_country,
+            "updated_at": (updated_at or petition.updated_at).isoformat(),
+        }
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
