@@ -7,92 +7,293 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Petition',
+            name="Petition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text="The petition's address: /petitions/<slug>/.", unique=True)),
-                ('title', models.CharField(help_text='The ask, in a few words.', max_length=200)),
-                ('summary', models.CharField(help_text='One or two sentences shown above the form and in link previews.', max_length=400)),
-                ('body', models.TextField(help_text='The full petition text in Markdown. Scripts and unsafe links are removed when it is shown.')),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('addressed_to', models.CharField(help_text='The decision-makers the petition is addressed to.', max_length=300)),
-                ('goal', models.PositiveIntegerField(default=10000, help_text='The first signature goal. Once reached, the page shows the next goal, double the last.')),
-                ('state', models.CharField(choices=[('draft', 'Draft (not public)'), ('open', 'Open for signatures'), ('closed', 'Closed')], default='draft', help_text='Only open petitions accept signatures. Drafts are not public.', max_length=10)),
-                ('opens_at', models.DateTimeField(blank=True, help_text='Leave empty to accept signatures as soon as the state is open.', null=True)),
-                ('closes_at', models.DateTimeField(blank=True, help_text='Signatures are refused from this moment. Leave empty for no end.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="The petition's address: /petitions/<slug>/.",
+                        unique=True,
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        help_text="The ask, in a few words.", max_length=200
+                    ),
+                ),
+                (
+                    "summary",
+                    models.CharField(
+                        help_text="One or two sentences shown above the form and in link previews.",
+                        max_length=400,
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="The full petition text in Markdown. Scripts and unsafe links are removed when it is shown."
+                    ),
+                ),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                (
+                    "addressed_to",
+                    models.CharField(
+                        help_text="The decision-makers the petition is addressed to.",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.PositiveIntegerField(
+                        default=10000,
+                        help_text="The first signature goal. Once reached, the page shows the next goal, double the last.",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft (not public)"),
+                            ("open", "Open for signatures"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        help_text="Only open petitions accept signatures. Drafts are not public.",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "opens_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Leave empty to accept signatures as soon as the state is open.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "closes_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Signatures are refused from this moment. Leave empty for no end.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('goal__gt', 0)), name='petition_goal_positive'), models.CheckConstraint(condition=models.Q(('opens_at__isnull', True), ('closes_at__isnull', True), ('closes_at__gt', models.F('opens_at')), _connector='OR'), name='petition_closes_after_opening', violation_error_message='The closing time must be after opening.')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("goal__gt", 0)),
+                        name="petition_goal_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("opens_at__isnull", True),
+                            ("closes_at__isnull", True),
+                            ("closes_at__gt", models.F("opens_at")),
+                            _connector="OR",
+                        ),
+                        name="petition_closes_after_opening",
+                        violation_error_message="The closing time must be after opening.",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RateLimitCounter',
+            name="RateLimitCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=80)),
-                ('window_start', models.DateTimeField()),
-                ('hits', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("key", models.CharField(max_length=80)),
+                ("window_start", models.DateTimeField()),
+                ("hits", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['window_start'], name='ratelimit_window')],
-                'constraints': [models.UniqueConstraint(fields=('key', 'window_start'), name='one_counter_per_key_and_window')],
+                "indexes": [
+                    models.Index(fields=["window_start"], name="ratelimit_window")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("key", "window_start"),
+                        name="one_counter_per_key_and_window",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending confirmation'), ('confirmed', 'Confirmed'), ('withdrawn', 'Withdrawn by the signer'), ('invalidated', 'Invalidated by staff')], default='pending', max_length=12)),
-                ('full_name', models.CharField(blank=True, max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('email_normalised', models.CharField(blank=True, help_text='Lower case, with dots and +tags folded for big webmail providers; one signature per address per petition.', max_length=254, null=True)),
-                ('country', django_countries.fields.CountryField(blank=True, max_length=2)),
-                ('postcode', models.CharField(blank=True, max_length=16)),
-                ('ip_hash', models.CharField(blank=True, db_index=True, help_text="A keyed hash of the signer's IP address; the address itself is never stored.", max_length=32)),
-                ('consent_version', models.CharField(max_length=20)),
-                ('consent_language', models.CharField(max_length=10)),
-                ('wants_updates', models.BooleanField(default=False)),
-                ('show_publicly', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_position', models.PositiveIntegerField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('anonymised_at', models.DateTimeField(blank=True, null=True)),
-                ('repeat_emails_sent', models.PositiveSmallIntegerField(default=0, help_text='E-mails sent because the same address signed again; capped so nobody can flood an inbox.')),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='petitions.petition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending confirmation"),
+                            ("confirmed", "Confirmed"),
+                            ("withdrawn", "Withdrawn by the signer"),
+                            ("invalidated", "Invalidated by staff"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("full_name", models.CharField(blank=True, max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "email_normalised",
+                    models.CharField(
+                        blank=True,
+                        help_text="Lower case, with dots and +tags folded for big webmail providers; one signature per address per petition.",
+                        max_length=254,
+                        null=True,
+                    ),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(blank=True, max_length=2),
+                ),
+                ("postcode", models.CharField(blank=True, max_length=16)),
+                (
+                    "ip_hash",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="A keyed hash of the signer's IP address; the address itself is never stored.",
+                        max_length=32,
+                    ),
+                ),
+                ("consent_version", models.CharField(max_length=20)),
+                ("consent_language", models.CharField(max_length=10)),
+                ("wants_updates", models.BooleanField(default=False)),
+                ("show_publicly", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "confirmed_position",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("invalidated_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                ("anonymised_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "repeat_emails_sent",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="E-mails sent because the same address signed again; capped so nobody can flood an inbox.",
+                    ),
+                ),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="petitions.petition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'permissions': [('invalidate_signature', 'Can invalidate signatures')],
-                'indexes': [models.Index(fields=['petition', 'status', 'confirmed_at'], name='signature_petition_status_day'), models.Index(condition=models.Q(('show_publicly', True), ('status', 'confirmed')), fields=['petition', 'confirmed_at'], name='signature_public_recent'), models.Index(condition=models.Q(('status', 'pending')), fields=['created_at'], name='signature_pending_created')],
-                'constraints': [models.UniqueConstraint(fields=('petition', 'email_normalised'), name='one_signature_per_email_per_petition'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'confirmed'), _negated=True), ('confirmed_at__isnull', False), _connector='OR'), name='confirmed_signature_has_confirmed_at')],
+                "ordering": ["-created_at"],
+                "permissions": [("invalidate_signature", "Can invalidate signatures")],
+                "indexes": [
+                    models.Index(
+                        fields=["petition", "status", "confirmed_at"],
+                        name="signature_petition_status_day",
+                    ),
+                    models.Index(
+                        condition=models.Q(
+                            ("show_publicly", True), ("status", "confirmed")
+                        ),
+                        fields=["petition", "confirmed_at"],
+                        name="signature_public_recent",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["created_at"],
+                        name="signature_pending_created",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("petition", "email_normalised"),
+                        name="one_signature_per_email_per_petition",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "confirmed"), _negated=True),
+                            ("confirmed_at__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="confirmed_signature_has_confirmed_at",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SignatureCount',
+            name="SignatureCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('shard', models.PositiveSmallIntegerField()),
-                ('count', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='counts', to='petitions.petition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("shard", models.PositiveSmallIntegerField()),
+                ("count", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counts",
+                        to="petitions.petition",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('petition', 'country', 'shard'), name='one_count_row_per_shard')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("petition", "country", "shard"),
+                        name="one_count_row_per_shard",
+                    )
+                ],
             },
         ),
     ]
