@@ -282,7 +282,7 @@ def _count_add(*, petition_id: int, country: str, delta: int) -> None:
             SET count = petitions_signaturecount.count + EXCLUDED.count,
                 updated_at = now()
             """,
-            [petition_id, country or "", random.randrange(COUNT_SHARDS), delta],
+            [petition_id, str(country or ""), random.randrange(COUNT_SHARDS), delta],
         )
 
 
