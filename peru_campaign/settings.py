@@ -51,6 +51,18 @@ ALLOWED_HOSTS = _required_in_production(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute address used in e-mails and share links, e.g. https://standwithperu.org
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Identifies the deployed code in cache keys, so a deploy never serves pages
+# rendered by the previous templates or forms. Defaults to a digest of them.
+RELEASE = (
+    env.str("RELEASE", default="")
+    or hashlib.sha256(
+        b"".join(
+            path.read_bytes()
+            for pattern in ("templates/**/*.html", "*/forms.py", "locale/**/*.mo")
+            for path in sorted(BASE_DIR.glob(pattern))
+        )
+    ).hexdigest()[:12]
+)
 # Where supporters write about their data or the site; shown on every page.
 CONTACT_EMAIL = _required_in_production("CONTACT_EMAIL", "privacy@localhost")
 

@@ -9,15 +9,24 @@ from django.views.decorators.http import require_GET
 
 from pages.models import Page
 from petitions.models import Petition
-from petitions.views import petition_context
+from petitions.pagecache import render_petition_page
+
+
+def _home_context():
+    return {"what_happened": Page.objects.filter(slug="what-happened").first()}
 
 
 def home(request):
-    context = {"what_happened": Page.objects.filter(slug="what-happened").first()}
     petition = Petition.objects.featured().first()
-    if petition is not None:
-        context.update(petition_context(petition))
-    return render(request, "pages/home.html", context)
+    if petition is None:
+        return render(request, "pages/home.html", _home_context())
+    return render_petition_page(
+        request,
+        template_name="pages/home.html",
+        petition=petition,
+        scope="home",
+        extra_context=_home_context,
+    )
 
 
 @never_cache

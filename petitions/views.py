@@ -13,24 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import ratelimit, services, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
-
-
-def petition_context(petition: Petition, form: SignatureForm | None = None) -> dict:
-    """What the petition page and the home page need to show a petition."""
-    count = services.petition_signature_count(petition)
-    return {
-        "petition": petition,
-        "signature_count": count,
-        "signature_goal": petition.goal_for(count),
-        "accepting_signatures": petition.is_accepting_signatures(),
-        "refusal_message": services.petition_refusal_message(petition),
-        "public_signers": list(
-            petition.signatures.shown_publicly()
-            .order_by("-confirmed_at")
-            .only("full_name", "country")[:5]
-        ),
-        "form": form or SignatureForm(),
-    }
+from .pagecache import live_progress, petition_context, render_petition_page
 
 
 @require_GET
@@ -42,7 +25,12 @@ def petition_list(request):
 @require_GET
 def petition_detail(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    return render(request, "petitions/petition_detail.html", petition_context(petition))
+    return render_petition_page(
+        request,
+        template_name="petitions/petition_detail.html",
+        petition=petition,
+        scope="detail",
+    )
 
 
 @require_POST
@@ -99,8 +87,11 @@ def petition_sign(request, slug):
                 form.add_error(None, error)
         else:
             return check_inbox
-    template = "petitions/petition_detail.html"
-    return render(request, template, petition_context(petition, form), status=200)
+    context = {
+        **petition_context(petition, form),
+        "progress_html": live_progress(petition),
+    }
+    return render(request, "petitions/petition_detail.html", context)
 
 
 @require_GET

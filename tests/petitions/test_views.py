@@ -58,12 +58,49 @@ def test_petition_page_lists_only_signers_who_chose_to_be_shown(client, petition
     assert "Mamani" not in html and "Luis" not in html
 
 
-def test_petition_page_uses_few_queries(
+def test_petition_page_uses_few_queries_and_no_count_star(
     client, petition, django_assert_max_num_queries
 ):
     SignatureFactory.create_batch(5, petition=petition)
-    with django_assert_max_num_queries(3):
+    client.get(petition.get_absolute_url())  # renders the shared shell once
+    with django_assert_max_num_queries(3) as queries:
         client.get(petition.get_absolute_url())
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "COUNT(" not in sql.upper()
+    assert 'petitions_signature"' not in sql and "petitions_signature " not in sql
+
+
+def test_cached_page_still_shows_a_fresh_count_and_a_working_token(petition):
+    from django.test import Client
+
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.get(petition.get_absolute_url())
+    signature = SignatureFactory(petition=petition)
+    services.signature_confirm(signature_id=signature.pk)
+    html = second.get(petition.get_absolute_url()).content.decode()
+    assert re.search(r'<strong class="count-number">1</strong>\s*signature<', html)
+    assert "__csrf_token_placeholder__" not in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = second.post(
+        f"/petitions/{petition.slug}/sign/",
+        {**VALID, "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 303
+
+
+def test_sign_post_without_csrf_token_is_refused(petition):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(sign_url(petition), VALID)
+    assert response.status_code == 403
+    assert not Signature.objects.exists()
+
+
+def test_editing_the_petition_shows_at_once(client, petition):
+    client.get(petition.get_absolute_url())
+    petition.title = "A new title"
+    petition.save()
+    assert "A new title" in client.get(petition.get_absolute_url()).content.decode()
 
 
 def test_draft_petition_is_not_public(client):
