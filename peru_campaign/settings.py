@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "peru_campaign",
     "pages",
+    "newsletters",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -7,12 +7,19 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from newsletters.models import Entry
 from pages.models import Page
+from reports.models import Report
 
 
 def home(request):
     what_happened = Page.objects.filter(slug="what-happened").first()
-    return render(request, "pages/home.html", {"what_happened": what_happened})
+    context = {
+        "what_happened": what_happened,
+        "latest_entries": Entry.objects.published()[:3],
+        "latest_report": Report.objects.published().first(),
+    }
+    return render(request, "pages/home.html", context)
 
 
 @never_cache

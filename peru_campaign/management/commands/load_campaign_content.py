@@ -14,6 +14,8 @@ from peru_campaign.content import CONTENT_DIR, LoadReport
 # Order matters: the home page and petition refer to pages loaded before them.
 CONTENT_LOADERS = [
     "pages.content",
+    "newsletters.content",
+    "reports.content",
 ]
 
 
