@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -13,6 +14,7 @@ from .services import entry_publish, entry_unpublish
 class EntrySourceInline(admin.TabularInline):
     model = EntrySource
     extra = 1
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class YearFilter(admin.SimpleListFilter):

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Report, ReportConcern
 
@@ -15,3 +16,4 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ["title", "publisher", "summary", "concerns__text"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ReportConcernInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
