@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "peru_campaign",
     "pages",
     "petitions",
+    "newsletters",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -1,15 +1,17 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
+from newsletters.models import Entry
 from pages.models import Page
 from petitions.models import Petition
+from reports.models import Report
 
 
 class StaticViewSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return ["home"]
+        return ["home", "newsletters:index", "reports:index"]
 
     def location(self, item):
         return reverse(item)
@@ -35,8 +37,31 @@ class PetitionSitemap(Sitemap):
         return petition.updated_at
 
 
+class EntrySitemap(Sitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        # Drafts and scheduled entries stay out until they are public.
+        return Entry.objects.published()
+
+    def lastmod(self, entry):
+        return entry.updated_at
+
+
+class ReportSitemap(Sitemap):
+    changefreq = "yearly"
+
+    def items(self):
+        return Report.objects.published()
+
+    def lastmod(self, report):
+        return report.updated_at
+
+
 SITEMAPS = {
     "static": StaticViewSitemap,
     "pages": PageSitemap,
     "petitions": PetitionSitemap,
+    "news": EntrySitemap,
+    "reports": ReportSitemap,
 }

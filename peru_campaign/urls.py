@@ -22,6 +22,8 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("petitions/", include("petitions.urls")),
+    path("news/", include("newsletters.urls")),
+    path("reports/", include("reports.urls")),
     # Last: campaign pages are addressed by slug at the top level.
     path("", include("pages.urls")),
 ]

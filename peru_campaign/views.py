@@ -7,13 +7,19 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from newsletters.models import Entry
 from pages.models import Page
 from petitions.models import Petition
 from petitions.pagecache import render_petition_page
+from reports.models import Report
 
 
 def _home_context():
-    return {"what_happened": Page.objects.filter(slug="what-happened").first()}
+    return {
+        "what_happened": Page.objects.filter(slug="what-happened").first(),
+        "latest_entries": list(Entry.objects.published()[:3]),
+        "latest_report": Report.objects.published().first(),
+    }
 
 
 def home(request):

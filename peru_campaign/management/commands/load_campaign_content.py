@@ -15,6 +15,8 @@ from peru_campaign.content import CONTENT_DIR, LoadReport
 CONTENT_LOADERS = [
     "pages.content",
     "petitions.content",
+    "newsletters.content",
+    "reports.content",
 ]
 
 

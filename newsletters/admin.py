@@ -1,0 +1,147 @@
+from django.contrib import admin, messages
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import Entry, EntrySource
+from .services import entry_publish, entry_unpublish
+
+
+class EntrySourceInline(admin.TabularInline):
+    model = EntrySource
+    extra = 1
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class YearFilter(admin.SimpleListFilter):
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = model_admin.get_queryset(request).dates("month", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(month__year=self.value())
+        return queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("public", _("Public")),
+            ("scheduled", _("Scheduled")),
+            ("draft", _("Draft")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        match self.value():
+            case "public":
+                return queryset.filter(is_published=True, pub_date__lte=now)
+            case "scheduled":
+                return queryset.filter(is_published=True, pub_date__gt=now)
+            case "draft":
+                return queryset.filter(is_published=False)
+        return queryset
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    list_display = ["title", "month_covered", "state", "pub_date"]
+    list_filter = [YearFilter, StateFilter]
+    search_fields = ["title", "summary", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [EntrySourceInline]
+    actions = ["publish_entries", "unpublish_entries"]
+    readonly_fields = ["preview_link"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "month", "summary", "body"]}),
+        (_("Publication"), {"fields": ["is_published", "pub_date", "preview_link"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_publish_permission(request):
+            readonly.append("is_published")
+        return readonly
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("newsletters.publish_entry")
+
+    def view_on_site(self, obj):
+        # Drafts have no public address; the preview shows any entry to staff.
+        return reverse("newsletters:preview", kwargs={"pk": obj.pk})
+
+    @admin.display(description=_("month"), ordering="month")
+    def month_covered(self, obj):
+        return date_format(obj.month, "F Y")
+
+    @admin.display(description=_("state"), ordering="is_published")
+    def state(self, obj):
+        if not obj.is_published:
+            return _("Draft")
+        if obj.is_scheduled:
+            return _("Scheduled")
+        return _("Public")
+
+    @admin.display(description=_("preview"))
+    def preview_link(self, obj):
+        if obj is None or obj.pk is None:
+            return _("Save the entry first; then you can preview it here.")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("newsletters:preview", kwargs={"pk": obj.pk}),
+            _("Preview this entry as the public will see it (opens a new tab)"),
+        )
+
+    @admin.action(
+        description=_("Publish the selected entries now"), permissions=["publish"]
+    )
+    def publish_entries(self, request, queryset):
+        changed = sum(entry_publish(entry=entry) for entry in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d entry published.", "%(count)d entries published.", changed
+            )
+            % {"count": changed},
+            messages.SUCCESS,
+        )
+        unchanged = queryset.count() - changed
+        if unchanged:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d entry was already public and was left as it was.",
+                    "%(count)d entries were already public and were left as they were.",
+                    unchanged,
+                )
+                % {"count": unchanged},
+                messages.INFO,
+            )
+
+    @admin.action(
+        description=_("Unpublish the selected entries (back to draft)"),
+        permissions=["publish"],
+    )
+    def unpublish_entries(self, request, queryset):
+        changed = sum(entry_unpublish(entry=entry) for entry in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d entry unpublished: it is now a draft.",
+                "%(count)d entries unpublished: they are now drafts.",
+                changed,
+            )
+            % {"count": changed},
+            messages.SUCCESS,
+        )

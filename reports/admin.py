@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.db import models
+
+from .models import Report, ReportConcern
+
+
+class ReportConcernInline(admin.TabularInline):
+    model = ReportConcern
+    extra = 1
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["title", "publisher", "year", "is_published"]
+    list_filter = ["is_published", "year", "publisher"]
+    search_fields = ["title", "publisher", "summary", "concerns__text"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [ReportConcernInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
