@@ -37,7 +37,9 @@ test: install db
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not browser"
+	@# Playwright keeps an event loop in its process, so browser tests run apart.
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser
 
 lint:
 	$(BIN)/ruff check .

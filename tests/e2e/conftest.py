@@ -1,4 +1,9 @@
-"""End-to-end tests in headless Chromium (Debian's package), driven by Playwright."""
+"""End-to-end tests in headless Chromium (Debian's package), driven by Playwright.
+
+Playwright's sync API keeps an event loop in the test process, so `make test`
+runs these apart with DJANGO_ALLOW_ASYNC_UNSAFE=true: the ORM calls the tests
+make between browser steps are still synchronous and safe.
+"""
 
 import os
 import shutil
@@ -6,10 +11,6 @@ import shutil
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the
-# tests make between browser steps are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(items):

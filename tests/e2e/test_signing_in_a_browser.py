@@ -10,7 +10,10 @@ from playwright.sync_api import expect
 from petitions.models import Signature
 from petitions.tasks import send_signature_email
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture

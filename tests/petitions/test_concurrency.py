@@ -12,7 +12,7 @@ from petitions.models import Signature
 from .conftest import queued_emails
 from .factories import PetitionFactory, SignatureFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _run_together(count, work):

@@ -94,7 +94,7 @@ def test_no_email_goes_to_a_withdrawn_signature(sign):
     assert mail.outbox == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_sends_queued_email(sign):
     from django.core.management import call_command
 
