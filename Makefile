@@ -41,6 +41,10 @@ test: install db
 	@# Playwright keeps an event loop in its process, so browser tests run apart.
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser
 
+# Load tests of the hot paths and exports; prints figures for the README.
+bench: install
+	scripts/bench.sh
+
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

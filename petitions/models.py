@@ -1,6 +1,7 @@
 """Petitions, their signatures, and the sharded counts shown to the public."""
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,21 @@ COUNT_SHARDS = 4
 class PetitionQuerySet(models.QuerySet):
     def public(self):
         return self.exclude(state=Petition.State.DRAFT)
+
+    def with_signature_count(self):
+        """Annotate `signature_count` from the count rows, in the same query."""
+        total = (
+            SignatureCount.objects.filter(petition=models.OuterRef("pk"))
+            .order_by()
+            .values("petition")
+            .annotate(total=models.Sum("count"))
+            .values("total")
+        )
+        return self.annotate(
+            signature_count=Coalesce(
+                models.Subquery(total), 0, output_field=models.BigIntegerField()
+            )
+        )
 
     def featured(self):
         """The petition the home page shows: the newest open one, else the newest."""

@@ -71,7 +71,11 @@ def petition_context(petition: Petition, form: SignatureForm | None = None) -> d
 
 
 def live_progress(petition: Petition) -> str:
-    count = services.petition_signature_count(petition)
+    """The count and progress bar, fresh: from the `with_signature_count()`
+    annotation when the view fetched the petition that way, else one query."""
+    count = getattr(petition, "signature_count", None)
+    if count is None:
+        count = services.petition_signature_count(petition)
     return progress_html(count, petition.goal_for(count))
 
 

@@ -24,7 +24,9 @@ def petition_list(request):
 
 @require_GET
 def petition_detail(request, slug):
-    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    petition = get_object_or_404(
+        Petition.objects.public().with_signature_count(), slug=slug
+    )
     return render_petition_page(
         request,
         template_name="petitions/petition_detail.html",

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `make bench`: the hot paths measured against gunicorn started as `make run`
+# starts it (scripts/serve.sh: gunicorn workers plus the e-mail worker), with
+# wrk as the load generator on the same 2-core machine.
+#
+#   1. the petition page at 0 signatures, 16 concurrent clients;
+#   2. signing for 20 s from 16 concurrent clients, then a check that every
+#      accepted signature is a row with its confirmation e-mail queued;
+#   3. the petition page again at 1,000,000 confirmed signatures;
+#   4. the delivery-list export of those 1,000,000 rows beside PostgreSQL's COPY.
+#
+# It uses its own database (peru_campaign_bench) in the project-local cluster,
+# or BENCH_DATABASE_URL if set. Results go to bench-results/latest.txt.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN=.venv/bin
+PORT="${BENCH_PORT:-8765}"
+DURATION_PAGE="${BENCH_PAGE_SECONDS:-10}"
+DURATION_SIGN="${BENCH_SIGN_SECONDS:-20}"
+SEED="${BENCH_SEED_SIGNATURES:-1000000}"
+BASE="http://127.0.0.1:$PORT"
+export DJANGO_ENV=development
+export LOCALDB_NAME=peru_campaign_bench
+export TRUSTED_PROXY_COUNT=1
+export SITE_URL="$BASE"
+if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; else unset DATABASE_URL; fi
+command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
+mkdir -p bench-results
+log=bench-results/server.log
+out=bench-results/latest.txt
+
+[ -z "${DATABASE_URL:-}" ] && scripts/localdb.sh start
+manage() { "$BIN/python" manage.py "$@"; }
+manage migrate --noinput -v0
+manage createcachetable
+manage load_campaign_content -v0 >/dev/null
+manage collectstatic --noinput -v0
+manage shell -v0 -c "from scripts.bench_support import reset; reset()"
+
+SERVE_KEEP_DB=1 PORT="$PORT" BIN="$BIN" scripts/serve.sh >"$log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5; done
+
+page_rate() {
+  wrk -t2 -c16 -d2s "$BASE/petitions/bench/" >/dev/null  # warm up
+  wrk -t2 -c16 -d"${DURATION_PAGE}s" "$BASE/petitions/bench/" \
+    | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "NON2XX " $NF > "/dev/stderr"}'
+}
+
+echo "== petition page, 0 signatures"
+page_zero=$(page_rate)
+echo "   $page_zero requests/s"
+
+echo "== signing, ${DURATION_SIGN}s, 16 clients"
+cookie_jar=$(mktemp)
+curl -fs -c "$cookie_jar" "$BASE/petitions/bench/" >"$cookie_jar.html"
+export BENCH_CSRF_COOKIE=$(awk '$6 == "csrftoken" {print $7}' "$cookie_jar")
+export BENCH_CSRF_TOKEN=$(grep -o 'name="csrfmiddlewaretoken" value="[^"]*"' "$cookie_jar.html" | cut -d'"' -f4)
+export BENCH_RUN=$(date +%s)
+export BENCH_SIGN_PATH=/petitions/bench/sign/
+sign_output=$(wrk -t2 -c16 -d"${DURATION_SIGN}s" -s scripts/bench_sign.lua "$BASE")
+accepted=$(echo "$sign_output" | awk '/^ACCEPTED/ {print $2}')
+refused=$(echo "$sign_output" | awk '/^ACCEPTED/ {print $4}')
+sign_rate=$(python3 -c "print(f'{$accepted / $DURATION_SIGN:.0f}')")
+echo "   $accepted accepted ($sign_rate/s), $refused refused"
+check=$(manage shell -v0 -c "from scripts.bench_support import check_signing; check_signing($accepted)")
+echo "   $check"
+
+echo "== waiting for the worker to send the queued e-mails"
+manage shell -v0 -c "from scripts.bench_support import wait_for_email_queue; wait_for_email_queue()"
+echo "== seeding $SEED confirmed signatures"
+manage shell -v0 -c "from scripts.bench_support import seed; seed($SEED)"
+echo "== petition page, $SEED signatures"
+page_million=$(page_rate)
+ratio=$(python3 -c "print(f'{100 * $page_million / $page_zero:.0f}')")
+echo "   $page_million requests/s ($ratio% of the rate at 0)"
+
+kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true
+trap - EXIT
+
+export_line=""
+if [ -f scripts/bench_export.py ]; then
+  echo "== delivery-list export, $SEED rows"
+  export_line=$("$BIN/python" scripts/bench_export.py --slug bench | tee /dev/stderr | tail -n 1)
+fi
+
+{
+  echo "Benchmark on $(nproc) cores, $(date -u +%Y-%m-%d), gunicorn ${WEB_CONCURRENCY:-$(( $(nproc) * 2 + 1 ))} workers, wrk -t2 -c16"
+  echo "petition page, 0 signatures:        $page_zero requests/s"
+  echo "signing (${DURATION_SIGN}s, 16 clients):       $sign_rate accepted/s ($accepted accepted, $refused refused) - $check"
+  echo "petition page, $SEED signatures: $page_million requests/s ($ratio% of the rate at 0)"
+  [ -n "$export_line" ] && echo "$export_line"
+} | tee "$out"
