@@ -132,6 +132,34 @@ class SignatureQuerySet(models.QuerySet):
     def shown_publicly(self):
         return self.confirmed().filter(show_publicly=True)
 
+    def counts_by_status(self, *, today_start, week_start) -> dict[str, dict]:
+        """Signatures per status, in total and since each start, in one query.
+
+        Each signature is dated by when it reached its status: signed (still
+        pending), confirmed, withdrawn or invalidated. Returns, for example,
+        {"pending": {"total": 12, "today": 3, "last_7_days": 9}}; a status
+        with no signatures is missing.
+        """
+        reached_at = models.Case(
+            models.When(status=Signature.Status.CONFIRMED, then="confirmed_at"),
+            models.When(status=Signature.Status.WITHDRAWN, then="withdrawn_at"),
+            models.When(status=Signature.Status.INVALIDATED, then="invalidated_at"),
+            default="created_at",
+        )
+        rows = (
+            self.alias(reached_at=reached_at)
+            .values("status")
+            .annotate(
+                total=models.Count("pk"),
+                today=models.Count("pk", filter=models.Q(reached_at__gte=today_start)),
+                last_7_days=models.Count(
+                    "pk", filter=models.Q(reached_at__gte=week_start)
+                ),
+            )
+            .order_by()
+        )
+        return {row.pop("status"): row for row in rows}
+
 
 class Signature(models.Model):
     class Status(models.TextChoices):
