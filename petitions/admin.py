@@ -105,9 +105,7 @@ class PetitionAdmin(admin.ModelAdmin):
             "petition": petition,
             "dashboard": petition_dashboard(petition=petition) if petition else None,
             "downloads": downloads,
-            "may_view_exports": request.user.has_perm(
-                "petitions.view_signatureexport"
-            ),
+            "may_view_exports": request.user.has_perm("petitions.view_signatureexport"),
         }
         return TemplateResponse(request, "admin/petitions/dashboard.html", context)
 

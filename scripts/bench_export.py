@@ -173,7 +173,9 @@ def main() -> int:
     print(f"Delivery list, {args.rows:,} signatures (best of {args.repeat})")
     print(f"{'':34}{'time':>9}{'peak memory':>14}")
     print(f"{'PostgreSQL COPY … TO STDOUT CSV':34}{copy_seconds:>8.2f}s{'—':>14}")
-    print(f"{'manage.py export_signatures':34}{command_seconds:>8.2f}s{peak_mb:>11.0f} MB")
+    print(
+        f"{'manage.py export_signatures':34}{command_seconds:>8.2f}s{peak_mb:>11.0f} MB"
+    )
     print(
         f"Ratio {ratio:.2f}× (limit {MAX_RATIO:.0f}×); "
         f"peak {peak_mb:.0f} MB (limit {MAX_PEAK_MB} MB)"

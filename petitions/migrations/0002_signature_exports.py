@@ -7,30 +7,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('petitions', '0001_initial'),
+        ("petitions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SignatureExport',
+            name="SignatureExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('by-day', 'Counts by day'), ('by-country', 'Counts by country'), ('delivery', 'Delivery list')], max_length=12)),
-                ('with_emails', models.BooleanField(default=False, help_text='Whether the file included e-mail addresses.')),
-                ('requested_by', models.CharField(help_text="Who asked, as text: the user name for downloads, 'command line' and the system user for the export_signatures command. Kept when the user is deleted.", max_length=150)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('row_count', models.PositiveIntegerField(default=0, help_text='Rows written, not counting the header row.')),
-                ('finished', models.BooleanField(default=False, help_text='False if the export stopped part-way, for example because the download was cancelled; the row count is then what was sent.')),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exports', to='petitions.petition')),
-                ('user', models.ForeignKey(blank=True, help_text='The staff member who downloaded it; empty for the command line.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("by-day", "Counts by day"),
+                            ("by-country", "Counts by country"),
+                            ("delivery", "Delivery list"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "with_emails",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Whether the file included e-mail addresses.",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.CharField(
+                        help_text="Who asked, as text: the user name for downloads, 'command line' and the system user for the export_signatures command. Kept when the user is deleted.",
+                        max_length=150,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "row_count",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Rows written, not counting the header row.",
+                    ),
+                ),
+                (
+                    "finished",
+                    models.BooleanField(
+                        default=False,
+                        help_text="False if the export stopped part-way, for example because the download was cancelled; the row count is then what was sent.",
+                    ),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exports",
+                        to="petitions.petition",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The staff member who downloaded it; empty for the command line.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'permissions': [('view_dashboard', 'Can view the campaign dashboard'), ('export_counts', 'Can export signature counts by day and country'), ('export_delivery_list', 'Can export the delivery list (no e-mails)'), ('export_emails', 'Can export the delivery list with e-mail addresses')],
+                "ordering": ["-created_at"],
+                "permissions": [
+                    ("view_dashboard", "Can view the campaign dashboard"),
+                    ("export_counts", "Can export signature counts by day and country"),
+                    (
+                        "export_delivery_list",
+                        "Can export the delivery list (no e-mails)",
+                    ),
+                    (
+                        "export_emails",
+                        "Can export the delivery list with e-mail addresses",
+                    ),
+                ],
             },
         ),
     ]

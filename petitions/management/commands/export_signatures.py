@@ -1,7 +1,7 @@
 """Export a petition's confirmed signatures as CSV, like the dashboard downloads.
 
-    python manage.py export_signatures justice-for-peru --kind delivery --output list.csv
-    python manage.py export_signatures justice-for-peru --kind by-day > by-day.csv
+    manage.py export_signatures justice-for-peru --kind delivery --output list.csv
+    manage.py export_signatures justice-for-peru --kind by-day > by-day.csv
 
 Runs the same code as the downloads (petitions.exports), so the files are
 identical, and records the export the same way, as "command line (<user>)".
