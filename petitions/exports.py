@@ -27,7 +27,7 @@ import io
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django_countries import countries
 
@@ -219,7 +219,10 @@ def _stream(
     rows_buffered = rows_sent = 0
     finished = False
     try:
-        with connection.cursor() as cursor:
+        # Stopping a COPY part-way cancels it, which aborts the transaction
+        # around it: a transaction (or savepoint) of its own keeps that from
+        # spoiling the caller's, and lets the record below be written.
+        with transaction.atomic(), connection.cursor() as cursor:
             # PostgreSQL's COPY format csv quotes only where needed and ends
             # lines with \n; the header above is written the same way.
             copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
@@ -230,13 +233,15 @@ def _stream(
                     buffer += row
                     rows_buffered += 1
                     if len(buffer) >= CHUNK_BYTES:
-                        yield bytes(buffer)
+                        # Counted as sent once handed over, before the pause.
                         rows_sent += rows_buffered
                         rows_buffered = 0
+                        chunk = bytes(buffer)
                         buffer.clear()
-        yield bytes(buffer)
+                        yield chunk
         rows_sent += rows_buffered
         finished = True
+        yield bytes(buffer)
     finally:
         SignatureExport.objects.filter(pk=record.pk).update(
             row_count=rows_sent, finished=finished, finished_at=timezone.now()
