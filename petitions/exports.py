@@ -146,7 +146,9 @@ def export_query(
     }
     if kind == Kind.BY_DAY:
         sql = f"SELECT to_char(day, 'YYYY-MM-DD'), confirmed FROM ({PER_DAY_SQL}) AS d"
-        params["until"] = None
+        # Like the dashboard: an open petition's days run to today.
+        accepting = petition.is_accepting_signatures()
+        params["until"] = timezone.localdate() if accepting else None
         return header, sql, params
     with translation.override("en"):
         named = list(countries)

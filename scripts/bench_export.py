@@ -12,7 +12,9 @@ between runs), then measures:
   its peak resident memory.
 
 The targets (the organisers' issue): at most 3 times PostgreSQL's time, and
-under 150 MB. Exits with status 1 when either is missed, so `make bench` fails.
+under 150 MB. It also times the dashboard's queries for the same petition
+(target: well under a second). Exits with status 1 when a target is missed,
+so `make bench` fails.
 """
 
 import argparse
@@ -35,12 +37,14 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from petitions.dashboard import petition_dashboard  # noqa: E402
 from petitions.models import Petition, Signature  # noqa: E402
 from petitions.services import signature_counts_reconcile  # noqa: E402
 
 SLUG = "bench-delivery-list"
 MAX_RATIO = 3.0
 MAX_PEAK_MB = 150
+MAX_DASHBOARD_SECONDS = 0.5
 
 # Plausible names with accents, and one in a thousand hostile to spreadsheets,
 # so the neutralisation is part of what is timed.
@@ -94,10 +98,11 @@ def seed(rows: int) -> Petition:
             "summary": "Seeded by scripts/bench_export.py.",
             "body": "Benchmark.",
             "addressed_to": "Nobody",
-            "state": Petition.State.CLOSED,
             "goal": 1_000_000,
         },
     )
+    # A draft: kept off the public pages of a local `make run`.
+    Petition.objects.filter(pk=petition.pk).update(state=Petition.State.DRAFT)
     existing = Signature.objects.filter(petition=petition).count()
     if existing == rows:
         return petition
@@ -125,6 +130,12 @@ def time_copy(petition: Petition) -> tuple[float, int]:
             for chunk in copy:
                 size += len(chunk)
         return time.perf_counter() - started, size
+
+
+def time_dashboard(petition: Petition) -> float:
+    started = time.perf_counter()
+    petition_dashboard(petition=petition)
+    return time.perf_counter() - started
 
 
 def time_command() -> tuple[float, float]:
@@ -162,6 +173,7 @@ def main() -> int:
     # Warm the cache once, so neither side pays for reading the table from disk.
     time_copy(petition)
     copy_runs = [time_copy(petition) for _ in range(args.repeat)]
+    dashboard_seconds = min(time_dashboard(petition) for _ in range(args.repeat))
     connection.close()
     command_runs = [time_command() for _ in range(args.repeat)]
 
@@ -180,7 +192,15 @@ def main() -> int:
         f"Ratio {ratio:.2f}× (limit {MAX_RATIO:.0f}×); "
         f"peak {peak_mb:.0f} MB (limit {MAX_PEAK_MB} MB)"
     )
-    ok = ratio <= MAX_RATIO and peak_mb < MAX_PEAK_MB
+    print(
+        f"Dashboard queries {dashboard_seconds * 1000:.0f} ms "
+        f"(limit {MAX_DASHBOARD_SECONDS * 1000:.0f} ms)"
+    )
+    ok = (
+        ratio <= MAX_RATIO
+        and peak_mb < MAX_PEAK_MB
+        and dashboard_seconds < MAX_DASHBOARD_SECONDS
+    )
     print("OK" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

@@ -9,11 +9,12 @@ import zoneinfo
 import pytest
 from django.core.management import CommandError, call_command
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from petitions.exports import CHUNK_BYTES, export_csv, export_filename
-from petitions.models import Signature, SignatureExport
+from petitions.models import Petition, Signature, SignatureExport
 from tests.petitions.organiser_factories import (
     PetitionFactory,
     SignatureFactory,
@@ -45,7 +46,8 @@ def _export(petition, kind, with_emails=False) -> list[list[str]]:
 
 @pytest.fixture
 def petition():
-    petition = PetitionFactory(slug="justice")
+    # Closed, as when the list is delivered; open ones are tested apart.
+    petition = PetitionFactory(slug="justice", state=Petition.State.CLOSED)
     SignatureFactory(
         petition=petition,
         full_name="José Huamán",
@@ -106,8 +108,23 @@ def test_counts_by_day_cover_every_day_and_only_confirmed_signatures(petition):
     ]
 
 
-def test_counts_by_day_use_the_site_time_zone():
+def test_counts_by_day_of_an_open_petition_run_to_today():
     petition = PetitionFactory()
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    SignatureFactory(
+        petition=petition,
+        created_at=timezone.make_aware(
+            datetime.datetime.combine(yesterday, datetime.time(12))
+        ),
+    )
+    assert _export(petition, "by-day")[1:] == [
+        [yesterday.isoformat(), "1"],
+        [timezone.localdate().isoformat(), "0"],
+    ]
+
+
+def test_counts_by_day_use_the_site_time_zone():
+    petition = PetitionFactory(state=Petition.State.CLOSED)
     # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
     SignatureFactory(
         petition=petition,
@@ -147,7 +164,7 @@ def test_only_the_delivery_list_can_include_emails(petition):
 
 
 def test_exports_match_the_database_exactly_at_volume():
-    petition = PetitionFactory()
+    petition = PetitionFactory(state=Petition.State.CLOSED)
     many_confirmed(petition, 3000, start=_at(2026, 1, 31, 23, 59, 30))
     SignatureFactory.create_batch(7, petition=petition, status=Signature.Status.PENDING)
     confirmed = Signature.objects.confirmed().filter(petition=petition)
@@ -285,7 +302,7 @@ def test_the_download_has_a_csv_type_and_a_file_name_with_petition_and_date(
     response = client.get("/admin/petitions/petition/dashboard/justice/by-country.csv")
     b"".join(response.streaming_content)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    today = datetime.date.today().isoformat()
+    today = timezone.localdate().isoformat()
     assert response["Content-Disposition"] == (
         f'attachment; filename="justice-by-country-{today}.csv"'
     )
