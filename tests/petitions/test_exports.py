@@ -425,3 +425,16 @@ def test_the_command_refuses_unknown_petitions_and_emails_with_counts(petition):
     with pytest.raises(CommandError):
         call_command("export_signatures", "justice", "--kind", "everything")
     assert not SignatureExport.objects.exists()
+
+
+def test_the_command_reports_a_file_it_cannot_write(petition, tmp_path):
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command(
+            "export_signatures",
+            "justice",
+            "--kind",
+            "by-day",
+            "--output",
+            str(tmp_path / "missing-folder" / "x.csv"),
+        )
+    assert not SignatureExport.objects.exists()

@@ -10,6 +10,7 @@ permissions; --with-emails is still recorded.
 """
 
 import getpass
+from contextlib import closing, nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -43,21 +44,27 @@ class Command(BaseCommand):
             raise CommandError(f"No petition with slug {slug!r}.")
         if with_emails and kind != SignatureExport.Kind.DELIVERY:
             raise CommandError("--with-emails is only for --kind delivery.")
-        record, chunks = export_csv(
-            petition=petition,
-            kind=kind,
-            with_emails=with_emails,
-            requested_by=f"command line ({_system_user()})",
-        )
-        if output:
-            with open(output, "wb") as file:
+        # The file is opened first, so a bad path fails before the export is
+        # recorded; closing() ends the stream (and its record) on any error.
+        try:
+            target = open(output, "wb") if output else nullcontext()
+        except OSError as error:
+            raise CommandError(f"Cannot write {output}: {error.strerror}.") from None
+        with target as file:
+            record, chunks = export_csv(
+                petition=petition,
+                kind=kind,
+                with_emails=with_emails,
+                requested_by=f"command line ({_system_user()})",
+            )
+            with closing(chunks):
                 for chunk in chunks:
-                    file.write(chunk)
-        else:
-            # Blocks end at row ends, so each decodes on its own.
-            for chunk in chunks:
-                self.stdout.write(chunk.decode(), ending="")
-            self.stdout.flush()
+                    if file is not None:
+                        file.write(chunk)
+                    else:
+                        # Blocks end at row ends, so each decodes on its own.
+                        self.stdout.write(chunk.decode(), ending="")
+        self.stdout.flush()
         record.refresh_from_db()
         self.stderr.write(
             f"{record.row_count} rows exported ({record.get_kind_display()})."
