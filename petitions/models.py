@@ -1,5 +1,6 @@
 """Petitions, their signatures, and the sharded counts shown to the public."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -146,6 +147,34 @@ class SignatureQuerySet(models.QuerySet):
 
     def shown_publicly(self):
         return self.confirmed().filter(show_publicly=True)
+
+    def counts_by_status(self, *, today_start, week_start) -> dict[str, dict]:
+        """Signatures per status, in total and since each start, in one query.
+
+        Each signature is dated by when it reached its status: signed (still
+        pending), confirmed, withdrawn or invalidated. Returns, for example,
+        {"pending": {"total": 12, "today": 3, "last_7_days": 9}}; a status
+        with no signatures is missing.
+        """
+        reached_at = models.Case(
+            models.When(status=Signature.Status.CONFIRMED, then="confirmed_at"),
+            models.When(status=Signature.Status.WITHDRAWN, then="withdrawn_at"),
+            models.When(status=Signature.Status.INVALIDATED, then="invalidated_at"),
+            default="created_at",
+        )
+        rows = (
+            self.alias(reached_at=reached_at)
+            .values("status")
+            .annotate(
+                total=models.Count("pk"),
+                today=models.Count("pk", filter=models.Q(reached_at__gte=today_start)),
+                last_7_days=models.Count(
+                    "pk", filter=models.Q(reached_at__gte=week_start)
+                ),
+            )
+            .order_by()
+        )
+        return {row.pop("status"): row for row in rows}
 
 
 class Signature(models.Model):
@@ -298,3 +327,65 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.key} @ {self.window_start:%H:%M}: {self.hits}"
+
+
+class SignatureExport(models.Model):
+    """One CSV export of a petition's signatures: who took what, and when.
+
+    Kept as the record the privacy notice promises: every copy of the
+    delivery list that leaves the database is accounted for. Its Meta also
+    carries the organisers' permissions (dashboard, exports, e-mail addresses).
+    """
+
+    class Kind(models.TextChoices):
+        BY_DAY = "by-day", _("Counts by day")
+        BY_COUNTRY = "by-country", _("Counts by country")
+        DELIVERY = "delivery", _("Delivery list")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="exports"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    with_emails = models.BooleanField(
+        default=False, help_text=_("Whether the file included e-mail addresses.")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The staff member who downloaded it; empty for the command line."),
+    )
+    requested_by = models.CharField(
+        max_length=150,
+        help_text=_(
+            "Who asked, as text: the user name for downloads, 'command line' "
+            "and the system user for the export_signatures command. Kept when "
+            "the user is deleted."
+        ),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(
+        default=0, help_text=_("Rows written, not counting the header row.")
+    )
+    finished = models.BooleanField(
+        default=False,
+        help_text=_(
+            "False if the export stopped part-way, for example because the "
+            "download was cancelled; the row count is then what was sent."
+        ),
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_dashboard", "Can view the campaign dashboard"),
+            ("export_counts", "Can export signature counts by day and country"),
+            ("export_delivery_list", "Can export the delivery list (no e-mails)"),
+            ("export_emails", "Can export the delivery list with e-mail addresses"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.petition_id} by {self.requested_by}"

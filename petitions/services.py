@@ -11,7 +11,7 @@ from collections import Counter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -342,3 +342,67 @@ def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
         for country, total in actual.items()
     )
     return before, sum(actual.values())
+
+
+# ------------------------------------------------------------------------------
+# Retention
+# ------------------------------------------------------------------------------
+ANONYMISE_BATCH_SIZE = 10_000
+
+
+def petitions_closed_before(closed_before) -> QuerySet:
+    """Petitions that stopped taking signatures before `closed_before`.
+
+    A petition has closed when its closing time has passed, whatever its
+    state. One closed by hand (state "closed") without a closing time is
+    taken to have closed when it was last saved: later edits only postpone
+    the deletion, never bring it forward.
+    """
+    return Petition.objects.filter(
+        Q(closes_at__lt=closed_before)
+        | Q(
+            state=Petition.State.CLOSED,
+            closes_at__isnull=True,
+            updated_at__lt=closed_before,
+        )
+    )
+
+
+def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> int:
+    """Delete the personal data of every signature of petitions closed before a date.
+
+    The privacy notice promises this six months after a petition closes; the
+    caller (`manage.py anonymise_signatures`) passes the date. Status,
+    country and dates stay, so the counts by day and by country, and the
+    public total, do not change. Works in batches, each its own transaction,
+    so a large petition never holds long locks. Returns the number of
+    signatures anonymised (or, with `dry_run`, that would be).
+    """
+    now = now or timezone.now()
+    signatures = (
+        Signature.objects.filter(
+            petition__in=petitions_closed_before(closed_before),
+            anonymised_at__isnull=True,
+        )
+        # Withdrawal already deleted their personal data.
+        .exclude(status=Signature.Status.WITHDRAWN)
+    )
+    if dry_run:
+        return signatures.count()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                signatures.order_by("pk").values_list("pk", flat=True)[
+                    :ANONYMISE_BATCH_SIZE
+                ]
+            )
+            if not batch:
+                return total
+            total += Signature.objects.filter(pk__in=batch).update(
+                **PERSONAL_DATA_BLANKED,
+                # Nothing left to show or to write to.
+                show_publicly=False,
+                wants_updates=False,
+                anonymised_at=now,
+            )
