@@ -82,7 +82,7 @@ trap - EXIT
 export_line=""
 if [ -f scripts/bench_export.py ]; then
   echo "== delivery-list export, $SEED rows"
-  export_line=$("$BIN/python" scripts/bench_export.py --slug bench | tee /dev/stderr | tail -n 1)
+  export_line=$("$BIN/python" scripts/bench_export.py | tee /dev/stderr | tail -n 4)
 fi
 
 {
