@@ -150,6 +150,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
     "DJANGO_CONN_HEALTH_CHECKS", default=False
 )
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# Server-side parameter binding lets psycopg prepare the statements a
+# connection repeats: the petition page's queries spend more time in the
+# planner (~0.4 ms) than executing, and prepared statements skip it.
+DATABASES["default"]["OPTIONS"].setdefault(
+    "server_side_binding", env.bool("DJANGO_DB_SERVER_SIDE_BINDING", default=True)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared by every process and host: the database cache, never process memory.

@@ -23,7 +23,7 @@ def _home_context():
 
 
 def home(request):
-    petition = Petition.objects.featured().with_signature_count().first()
+    petition = Petition.objects.featured_with_count()
     if petition is None:
         return render(request, "pages/home.html", _home_context())
     return render_petition_page(

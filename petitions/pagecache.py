@@ -71,8 +71,8 @@ def petition_context(petition: Petition, form: SignatureForm | None = None) -> d
 
 
 def live_progress(petition: Petition) -> str:
-    """The count and progress bar, fresh: from the `with_signature_count()`
-    annotation when the view fetched the petition that way, else one query."""
+    """The count and progress bar, fresh: from `signature_count` when the view
+    fetched the petition with its count, else with one query."""
     count = getattr(petition, "signature_count", None)
     if count is None:
         count = services.petition_signature_count(petition)

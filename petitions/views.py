@@ -24,9 +24,9 @@ def petition_list(request):
 
 @require_GET
 def petition_detail(request, slug):
-    petition = get_object_or_404(
-        Petition.objects.public().with_signature_count(), slug=slug
-    )
+    petition = Petition.objects.public_with_count(slug)
+    if petition is None:
+        raise Http404
     return render_petition_page(
         request,
         template_name="petitions/petition_detail.html",

@@ -86,7 +86,7 @@ if [ -f scripts/bench_export.py ]; then
 fi
 
 {
-  echo "Benchmark on $(nproc) cores, $(date -u +%Y-%m-%d), gunicorn ${WEB_CONCURRENCY:-$(( $(nproc) * 2 + 1 ))} workers, wrk -t2 -c16"
+  echo "Benchmark on $(nproc) cores, $(date -u +%Y-%m-%d), gunicorn ${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))} gthread workers x ${GUNICORN_THREADS:-4} threads, wrk -t2 -c16"
   echo "petition page, 0 signatures:        $page_zero requests/s"
   echo "signing (${DURATION_SIGN}s, 16 clients):       $sign_rate accepted/s ($accepted accepted, $refused refused) - $check"
   echo "petition page, $SEED signatures: $page_million requests/s ($ratio% of the rate at 0)"
