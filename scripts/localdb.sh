@@ -45,10 +45,23 @@ pick_owner() {
   if ! id "$owner" >/dev/null 2>&1; then
     useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$owner"
   fi
-  # The server must be able to reach its data directory through every parent.
-  if ! runuser -u "$owner" -- test -x "$here"; then
-    echo "localdb: user $owner cannot reach $here; make its parent folders searchable (chmod o+x) or set DATABASE_URL" >&2
-    exit 1
+  # The server must reach its data directory through every parent folder. A
+  # checkout under a private folder (such as /root) is out of its reach, so
+  # the cluster then lives under /var/tmp and .pgdata is a link to it.
+  if ! runuser -u "$owner" -- test -x "$here" && [ ! -e "$root_dir" ]; then
+    local outside="/var/tmp/peru-campaign-pgdata-$(printf '%s' "$here" | md5sum | cut -c1-12)"
+    mkdir -p "$outside"
+    chown "$owner" "$outside"
+    ln -s "$outside" "$root_dir"
+  fi
+  if [ -L "$root_dir" ]; then
+    # Give the server real paths, so it never walks through the checkout.
+    local real_root
+    real_root="$(readlink -f "$root_dir")"
+    data_dir="$real_root/data"
+    sock_dir="$real_root/run"
+    log_file="$real_root/server.log"
+    root_dir="$real_root"
   fi
 }
 

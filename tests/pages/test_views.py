@@ -103,3 +103,16 @@ def test_favicon_redirects_to_the_static_icon(client):
 
 def test_page_reverse_uses_slug():
     assert reverse("pages:detail", kwargs={"slug": "privacy"}) == "/privacy/"
+
+
+def test_server_error_page_is_friendly_and_standalone(client, settings):
+    from django.urls import path
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    settings.ROOT_URLCONF = type("urls", (), {"urlpatterns": [path("boom/", broken)]})
+    client.raise_request_exception = False
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()

@@ -245,6 +245,7 @@ def test_confirmation_email_link_confirms_only_on_post(client, petition):
     html = thanks.content.decode()
     assert "You are supporter number 1" in html
     assert "wa.me" in html and "<script" not in html
+    assert 'href="/reports/"' in html and 'href="/news/"' in html
     # Using the link again is harmless.
     again = client.post("/petitions/confirm/", {"t": token})
     assert again.status_code == 303
