@@ -86,7 +86,7 @@ trap - EXIT
 export_line=""
 if [ -f scripts/bench_export.py ]; then
   echo "== delivery-list export, $SEED rows"
-  export_line=$("$BIN/python" scripts/bench_export.py | tee /dev/stderr | tail -n 4)
+  export_line=$("$BIN/python" scripts/bench_export.py | tee /dev/stderr | grep -E "COPY|export_signatures|Ratio|Dashboard")
 fi
 
 {
