@@ -33,7 +33,7 @@ find_bin() {
 
 run_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$owner" -- "$@"
+    (cd / && runuser -u "$owner" -- "$@")
   else
     "$@"
   fi

@@ -29,7 +29,7 @@ housekeeping_pid=$!
 
 "$BIN/gunicorn" peru_campaign.wsgi:application \
   --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
-  --worker-class gthread --threads "$THREADS" --keep-alive 5 \
+  --worker-class gthread --threads "$THREADS" --keep-alive 5 --graceful-timeout 10 \
   --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss' &
 web_pid=$!
 
