@@ -262,7 +262,10 @@ CONTENT_SECURITY_POLICY = {
 # Internationalisation
 # ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+# Every string is marked for translation, but only English is written so far:
+# offering Spanish before its catalogue exists would label English pages
+# lang="es" for Spanish-speaking browsers.
+LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
