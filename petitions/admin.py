@@ -15,6 +15,23 @@ from .dashboard import petition_dashboard
 from .models import Petition, Signature, SignatureExport
 
 
+class ReadOnlyAdminMixin:
+    """Rows written only by the services: staff may look, never add, edit or delete.
+
+    Signatures change through signing, withdrawal and invalidation; the export
+    record is only worth something if nobody can tidy it away.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Petition)
 class PetitionAdmin(admin.ModelAdmin):
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
@@ -136,7 +153,7 @@ class PetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Signatures are written by signers only; staff can read and invalidate them."""
 
     list_display = ["id", "petition", "status", "country", "created_at", "confirmed_at"]
@@ -152,16 +169,6 @@ class SignatureAdmin(admin.ModelAdmin):
         "invalidate_same_email_domain",
     ]
     readonly_fields = [field.name for field in Signature._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Viewing is allowed through the view permission; nothing is edited by hand.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -213,7 +220,7 @@ class SignatureAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignatureExport)
-class SignatureExportAdmin(admin.ModelAdmin):
+class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every CSV export, from the dashboard or the command line. Read-only."""
 
     list_display = [
@@ -230,13 +237,3 @@ class SignatureExportAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["petition"]
     readonly_fields = [field.name for field in SignatureExport._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # The record is only worth something if nobody can tidy it away.
-        return False
