@@ -193,6 +193,7 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "peru_campaign.views.csrf_failure"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.

@@ -63,3 +63,8 @@ def robots_txt(request):
 @require_GET
 def favicon(request):
     return redirect(static("img/favicon.svg"))
+
+
+def csrf_failure(request, reason=""):
+    """A plain explanation instead of Django's technical CSRF page."""
+    return render(request, "403_csrf.html", status=403)

@@ -93,6 +93,7 @@ def test_sign_post_without_csrf_token_is_refused(petition):
 
     response = Client(enforce_csrf_checks=True).post(sign_url(petition), VALID)
     assert response.status_code == 403
+    assert "Please try that again" in response.content.decode()
     assert not Signature.objects.exists()
 
 
