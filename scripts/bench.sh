@@ -24,7 +24,9 @@ export LOCALDB_NAME=peru_campaign_bench
 export TRUSTED_PROXY_COUNT=1
 export SITE_URL="$BASE"
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; else unset DATABASE_URL; fi
-command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
+for tool in wrk curl; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install $tool)" >&2; exit 1; }
+done
 mkdir -p bench-results
 log=bench-results/server.log
 out=bench-results/latest.txt
