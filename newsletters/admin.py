@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+
 from .models import Entry, EntrySource
 from .services import entry_publish, entry_unpublish
 
@@ -55,7 +57,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
     list_display = ["title", "month_covered", "state", "pub_date"]
     list_filter = [YearFilter, StateFilter]
     search_fields = ["title", "summary", "body"]

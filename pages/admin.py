@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+
 from .models import Page, TimelineEvent
 
 
@@ -9,7 +11,7 @@ class TimelineEventInline(admin.StackedInline):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "updated_at"]
     search_fields = ["title", "body"]
     inlines = [TimelineEventInline]

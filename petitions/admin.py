@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
+from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+
 from . import exports, services
 from .dashboard import petition_dashboard
 from .models import Petition, Signature, SignatureExport
@@ -33,7 +35,7 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
     search_fields = ["title", "summary"]

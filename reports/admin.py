@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db import models
 
+from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+
 from .models import Report, ReportConcern
 
 
@@ -10,7 +12,7 @@ class ReportConcernInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
     list_display = ["title", "publisher", "year", "is_published"]
     list_filter = ["is_published", "year", "publisher"]
     search_fields = ["title", "publisher", "summary", "concerns__text"]

@@ -143,6 +143,30 @@ def test_duplicate_slug_in_a_month_is_refused_with_a_clear_message(editor_client
     assert Entry.objects.count() == 2
 
 
+def test_two_editors_saving_one_slug_at_once_get_a_message_not_a_500(
+    editor_client, monkeypatch
+):
+    # The other editor's entry lands between this form's check and its save.
+    EntryFactory(
+        slug="un-expert-warns-about-the-forestry-law", month=datetime.date(2024, 2, 1)
+    )
+    real_check = Entry.validate_constraints
+    calls = []
+
+    def check_that_misses_the_race_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            real_check(self, *args, **kwargs)
+
+    monkeypatch.setattr(Entry, "validate_constraints", check_that_misses_the_race_once)
+    response = editor_client.post(ADD, entry_form_data(title="Typed with care"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Another entry for this month already uses this slug." in html
+    assert 'value="Typed with care"' in html
+    assert Entry.objects.count() == 1
+
+
 def test_change_form_links_to_the_preview(editor_client):
     entry = EntryFactory(draft=True)
     html = editor_client.get(f"{CHANGELIST}{entry.pk}/change/").content.decode()
