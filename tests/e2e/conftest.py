@@ -53,3 +53,13 @@ def csp_violations(page):
         ),
     )
     return found
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_persistent_connections_in_the_live_server():
+    # The live server's request threads would otherwise keep their database
+    # connections open after the test, and the test database could not be
+    # dropped at the end of the run.
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
