@@ -2,6 +2,9 @@
 
 import functools
 
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import escape
@@ -94,7 +97,39 @@ class SignatureForm(forms.Form):
         required=False,
     )
     # A field people never see. Bots that fill every input give themselves away.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        # The template writes the <form> tag and the CSRF token, which the
+        # cached page shell fills in per request (petitions.pagecache).
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            "full_name",
+            "email",
+            "country",
+            "postcode",
+            "consent",
+            HTML(
+                '{% load i18n %}<p class="small"><a href="{% url "pages:detail" '
+                '"privacy" %}">{% translate "Read how we keep your data safe" %}'
+                "</a></p>"
+            ),
+            "wants_updates",
+            "show_publicly",
+            Div("website", css_class="hp-field", aria_hidden="true"),
+            StrictButton(
+                _("Sign the petition"),
+                type="submit",
+                css_class="btn-sign btn-lg w-100",
+            ),
+        )
 
     def clean_full_name(self):
         return validators.clean_full_name(self.cleaned_data["full_name"])
@@ -118,18 +153,6 @@ class SignatureForm(forms.Form):
             except ValidationError as error:
                 self.add_error("postcode", error)
         return cleaned
-
-    def full_clean(self):
-        super().full_clean()
-        if "country" in self.errors:
-            attrs = self.fields["country"].widget.attrs
-            attrs.update(
-                {
-                    "class": "form-select is-invalid",
-                    "aria-invalid": "true",
-                    "aria-describedby": "id_country_error",
-                }
-            )
 
     @property
     def is_bot(self) -> bool:
