@@ -25,7 +25,9 @@ def test_what_happened_page_has_a_dated_sourced_timeline(client, campaign_conten
     assert html.count("<h1") == 1
     for fact in [
         "tear gas",
-        "rubber and metal pellets",
+        "rubber",
+        "metal",
+        "pellets",
         "Indigenous",
         "campesinos",
         "Attorney General",
