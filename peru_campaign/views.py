@@ -55,6 +55,8 @@ def robots_txt(request):
         # Confirmation and withdrawal links carry personal tokens.
         "Disallow: /petitions/confirm/",
         "Disallow: /petitions/withdraw/",
+        "Disallow: /petitions/unsubscribe/",
+        "Disallow: /news/preview/",
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

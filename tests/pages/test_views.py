@@ -90,7 +90,8 @@ def test_pages_load_nothing_from_other_origins_and_no_inline_script(
 def test_robots_and_sitemap(client, campaign_content):
     robots = client.get("/robots.txt")
     assert robots.status_code == 200
-    assert "Disallow: /admin/" in robots.content.decode()
+    for private in ["/admin/", "/petitions/confirm/", "/news/preview/"]:
+        assert f"Disallow: {private}" in robots.content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
     sitemap = client.get("/sitemap.xml")
     assert sitemap.status_code == 200
