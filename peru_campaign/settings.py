@@ -95,7 +95,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "peru_campaign.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -265,7 +264,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 # Every string is marked for translation, but only English is written so far:
 # offering Spanish before its catalogue exists would label English pages
-# lang="es" for Spanish-speaking browsers.
+# lang="es" for Spanish-speaking browsers. With a second language, add
+# django.middleware.locale.LocaleMiddleware after the session middleware.
 LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/London"

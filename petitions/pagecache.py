@@ -13,6 +13,7 @@ edit in the admin or a deploy shows at once; other changes (a new public
 signer, a news entry on the home page) show within SHELL_TIMEOUT.
 """
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -32,6 +33,9 @@ from .forms import SignatureForm
 from .models import Petition
 
 SHELL_TIMEOUT = 30
+# Indentation and blank lines between tags, which the form templates produce
+# in bulk; one newline keeps the same rendering in a third fewer bytes.
+_BLANK_LINES = re.compile(r">\s*\n\s*<")
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
 PROGRESS_PLACEHOLDER = "<!--signature-progress-->"
 
@@ -102,7 +106,7 @@ def render_petition_page(
             "csrf_token": CSRF_PLACEHOLDER,
             "progress_html": PROGRESS_PLACEHOLDER,
         }
-        html = render_to_string(template_name, context)
+        html = _BLANK_LINES.sub(">\n<", render_to_string(template_name, context))
         cache.set(key, html, SHELL_TIMEOUT)
     html = html.replace(CSRF_PLACEHOLDER, get_token(request), 1)
     html = html.replace(PROGRESS_PLACEHOLDER, live_progress(petition), 1)

@@ -37,7 +37,7 @@ manage migrate --noinput -v0
 manage createcachetable
 manage load_campaign_content -v0 >/dev/null
 manage collectstatic --noinput -v0
-manage shell -v0 -c "from scripts.bench_support import reset; reset()"
+manage shell -v0 -c "from scripts.bench_support import reset, settle; reset(); settle()"
 
 SERVE_KEEP_DB=1 PORT="$PORT" BIN="$BIN" scripts/serve.sh >"$log" 2>&1 &
 server_pid=$!
