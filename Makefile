@@ -54,7 +54,7 @@ format:
 	$(BIN)/ruff format .
 
 staff: install db
-	$(BIN)/python manage.py create_staff_user $(EMAIL)
+	$(BIN)/python manage.py create_staff_user $(EMAIL) $(if $(GROUP),--group $(GROUP))
 
 # Regenerates the pinned lock file from pyproject.toml (PyPI only).
 lock:
