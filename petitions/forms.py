@@ -138,10 +138,7 @@ class SignatureForm(forms.Form):
         return validators.clean_email(self.cleaned_data["email"])
 
     def clean_country(self):
-        code = (self.cleaned_data["country"] or "").strip().upper()
-        if code not in countries:
-            raise ValidationError(_("Choose your country from the list."))
-        return code
+        return validators.clean_country(self.cleaned_data["country"])
 
     def clean(self):
         cleaned = super().clean()

@@ -15,7 +15,6 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django_countries import countries
 
 from . import validators
 from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
@@ -76,7 +75,7 @@ def signature_create(
     for field, clean in [
         ("full_name", lambda: validators.clean_full_name(full_name)),
         ("email", lambda: validators.clean_email(email)),
-        ("country", lambda: _clean_country(country)),
+        ("country", lambda: validators.clean_country(country)),
     ]:
         try:
             cleaned[field] = clean()
@@ -115,13 +114,6 @@ def signature_create(
             raise
         return _signature_repeat(petition=petition, email_normalised=email_normalised)
     return SignOutcome.CREATED
-
-
-def _clean_country(country: str) -> str:
-    code = (country or "").strip().upper()
-    if code not in countries:
-        raise ValidationError(_("Choose your country from the list."), code="country")
-    return code
 
 
 def _violated_constraint(error: IntegrityError) -> str | None:

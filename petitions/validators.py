@@ -10,6 +10,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
@@ -111,6 +112,14 @@ def normalise_email(email: str) -> str:
     if domain in _DOTS_IGNORED:
         local = local.replace(".", "")
     return f"{local}@{domain}"
+
+
+def clean_country(value: str) -> str:
+    """An ISO 3166 alpha-2 code from the list, upper case, or ValidationError."""
+    code = (value or "").strip().upper()
+    if code not in countries:
+        raise ValidationError(_("Choose your country from the list."), code="country")
+    return code
 
 
 def clean_postcode(value: str, country: str) -> str:
