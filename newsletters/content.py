@@ -3,9 +3,16 @@
 import datetime
 from pathlib import Path
 
-from peru_campaign.content import LoadReport, read_documents
+from peru_campaign.content import (
+    LoadReport,
+    fill_blank_translations,
+    read_documents,
+    translated_values,
+)
 
 from .models import Entry, EntrySource
+
+ENTRY_TEXT = ("title", "summary", "body")
 
 
 def _as_date(value) -> datetime.date:
@@ -19,21 +26,35 @@ def _as_date(value) -> datetime.date:
 def load(content_dir: Path, report: LoadReport) -> None:
     for document in read_documents("newsletters", content_dir):
         month = _as_date(document["month"]).replace(day=1)
+        label = f"newsletter entry {month:%Y-%m} {document['slug']}"
+        values = translated_values(document, *ENTRY_TEXT)
         entry, created = Entry.objects.get_or_create(
             slug=document["slug"],
             month=month,
             defaults={
-                "title": document["title"],
-                "summary": document["summary"],
-                "body": document["body"].strip(),
+                **values,
                 "pub_date": document["pub_date"],
                 "is_published": document.get("published", False),
             },
         )
-        report.add(f"newsletter entry {month:%Y-%m} {entry.slug}", created)
-        if not created:
+        report.add(label, created)
+        sources = document.get("sources", [])
+        if created:
+            EntrySource.objects.bulk_create(
+                EntrySource(
+                    entry=entry,
+                    url=source["url"],
+                    order=i,
+                    **translated_values(source, "title"),
+                )
+                for i, source in enumerate(sources)
+            )
             continue
-        EntrySource.objects.bulk_create(
-            EntrySource(entry=entry, title=source["title"], url=source["url"], order=i)
-            for i, source in enumerate(document.get("sources", []))
-        )
+        filled = fill_blank_translations(entry, values)
+        by_url = {source.url: source for source in entry.sources.all()}
+        for source in sources:
+            if source["url"] in by_url:
+                values = translated_values(source, "title")
+                filled |= fill_blank_translations(by_url[source["url"]], values)
+        if filled:
+            report.translated.append(label)

@@ -3,33 +3,44 @@
 import datetime
 from pathlib import Path
 
-from peru_campaign.content import LoadReport, read_documents
+from peru_campaign.content import (
+    LoadReport,
+    fill_blank_translations,
+    read_documents,
+    translated_values,
+)
 
 from .models import Page, TimelineEvent
+
+PAGE_TEXT = ("title", "summary", "body")
+EVENT_TEXT = ("date_label", "title", "body", "source_title")
 
 
 def load(content_dir: Path, report: LoadReport) -> None:
     for document in read_documents("pages", content_dir):
+        label = f"page {document['slug']}"
         page, created = Page.objects.get_or_create(
-            slug=document["slug"],
-            defaults={
-                "title": document["title"],
-                "summary": document["summary"],
-                "body": document["body"].strip(),
-            },
+            slug=document["slug"], defaults=translated_values(document, *PAGE_TEXT)
         )
-        report.add(f"page {page.slug}", created)
-        if not created:
-            continue
-        TimelineEvent.objects.bulk_create(
-            TimelineEvent(
-                page=page,
-                date=datetime.date.fromisoformat(str(event["date"])),
-                date_label=event["date_label"],
-                title=event["title"],
-                body=event["body"].strip(),
-                source_title=event.get("source_title", ""),
-                source_url=event.get("source_url", ""),
+        report.add(label, created)
+        events = document.get("events", [])
+        if created:
+            TimelineEvent.objects.bulk_create(
+                TimelineEvent(
+                    page=page,
+                    date=datetime.date.fromisoformat(str(event["date"])),
+                    source_url=event.get("source_url", ""),
+                    **translated_values(event, *EVENT_TEXT),
+                )
+                for event in events
             )
-            for event in document.get("events", [])
-        )
+            continue
+        filled = fill_blank_translations(page, translated_values(document, *PAGE_TEXT))
+        # Events are matched by their English title; ones staff renamed are left.
+        by_title = {event.title_en: event for event in page.events.all()}
+        for event in events:
+            if event["title"] in by_title:
+                values = translated_values(event, *EVENT_TEXT)
+                filled |= fill_blank_translations(by_title[event["title"]], values)
+        if filled:
+            report.translated.append(label)

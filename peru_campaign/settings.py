@@ -67,6 +67,8 @@ RELEASE = (
 CONTACT_EMAIL = _required_in_production("CONTACT_EMAIL", "privacy@localhost")
 
 INSTALLED_APPS = [
+    # Before the admin, so translated fields show in it for both languages.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -95,6 +97,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "peru_campaign.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language comes from the URL only (/es/...; English unprefixed), so a
+    # page's address always names its language and caches need no Vary.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -262,11 +267,12 @@ CONTENT_SECURITY_POLICY = {
 # Internationalisation
 # ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-# Every string is marked for translation, but only English is written so far:
-# offering Spanish before its catalogue exists would label English pages
-# lang="es" for Spanish-speaking browsers. With a second language, add
-# django.middleware.locale.LocaleMiddleware after the session middleware.
-LANGUAGES = [("en", _("English"))]
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+# Campaign content (pages, petition, news, reports) is kept in both languages
+# by django-modeltranslation; a Spanish field left empty shows the English text,
+# marked as untranslated on the page.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True

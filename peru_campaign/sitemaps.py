@@ -7,7 +7,16 @@ from petitions.models import Petition
 from reports.models import Report
 
 
-class StaticViewSitemap(Sitemap):
+class TranslatedSitemap(Sitemap):
+    """Every page in each language, each URL listing its other-language twins
+    (xhtml:link hreflang), with English as the x-default."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class StaticViewSitemap(TranslatedSitemap):
     changefreq = "weekly"
 
     def items(self):
@@ -17,7 +26,7 @@ class StaticViewSitemap(Sitemap):
         return reverse(item)
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(TranslatedSitemap):
     changefreq = "monthly"
 
     def items(self):
@@ -27,7 +36,7 @@ class PageSitemap(Sitemap):
         return page.updated_at
 
 
-class PetitionSitemap(Sitemap):
+class PetitionSitemap(TranslatedSitemap):
     changefreq = "daily"
 
     def items(self):
@@ -37,7 +46,7 @@ class PetitionSitemap(Sitemap):
         return petition.updated_at
 
 
-class EntrySitemap(Sitemap):
+class EntrySitemap(TranslatedSitemap):
     changefreq = "monthly"
 
     def items(self):
@@ -48,7 +57,7 @@ class EntrySitemap(Sitemap):
         return entry.updated_at
 
 
-class ReportSitemap(Sitemap):
+class ReportSitemap(TranslatedSitemap):
     changefreq = "yearly"
 
     def items(self):

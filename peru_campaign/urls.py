@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -10,7 +11,6 @@ admin.site.site_title = "Campaign admin"
 admin.site.index_title = "Campaign administration"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(
@@ -21,9 +21,14 @@ urlpatterns = [
     ),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+]
+# The public site in each language: English at /, Spanish under /es/.
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
     path("petitions/", include("petitions.urls")),
     path("news/", include("newsletters.urls")),
     path("reports/", include("reports.urls")),
     # Last: campaign pages are addressed by slug at the top level.
     path("", include("pages.urls")),
-]
+    prefix_default_language=False,
+)

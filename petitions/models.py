@@ -123,13 +123,22 @@ class Petition(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        # Rendered once here so the busy petition page never runs Markdown.
-        self.body_html = render_markdown(self.body)
-        if (
-            kwargs.get("update_fields") is not None
-            and "body" in kwargs["update_fields"]
+        # Rendered once here, per language, so the busy petition page never
+        # runs Markdown. An empty translation renders empty, and the page then
+        # falls back to the English text.
+        languages = [code for code, _name in settings.LANGUAGES]
+        for code in languages:
+            body = getattr(self, f"body_{code}") or ""
+            setattr(self, f"body_html_{code}", render_markdown(body) if body else "")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and any(
+            name == "body" or name.startswith("body_") for name in update_fields
         ):
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+            kwargs["update_fields"] = {
+                *update_fields,
+                "body_html",
+                *(f"body_html_{code}" for code in languages),
+            }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

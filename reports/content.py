@@ -2,28 +2,54 @@
 
 from pathlib import Path
 
-from peru_campaign.content import LoadReport, read_documents
+from peru_campaign.content import (
+    LoadReport,
+    fill_blank_translations,
+    read_documents,
+    translated_values,
+)
 
 from .models import Report, ReportConcern
+
+REPORT_TEXT = ("title", "publisher", "summary")
+
+
+def _concerns(document: dict) -> list[dict]:
+    """Each concern as a table like any other text: {"text": ..., "text_es": ...}."""
+    english = document.get("concerns", [])
+    spanish = document.get("concerns_es", [])
+    return [
+        {"text": text, **({"text_es": spanish[i]} if i < len(spanish) else {})}
+        for i, text in enumerate(english)
+    ]
 
 
 def load(content_dir: Path, report: LoadReport) -> None:
     for document in read_documents("reports", content_dir):
+        label = f"report {document['slug']}"
+        values = translated_values(document, *REPORT_TEXT)
         obj, created = Report.objects.get_or_create(
             slug=document["slug"],
             defaults={
-                "title": document["title"],
-                "publisher": document["publisher"],
+                **values,
                 "year": document["year"],
-                "summary": document["summary"].strip(),
                 "full_text_url": document["full_text_url"],
                 "is_published": document.get("published", False),
             },
         )
-        report.add(f"report {obj.slug}", created)
-        if not created:
+        report.add(label, created)
+        concerns = _concerns(document)
+        if created:
+            ReportConcern.objects.bulk_create(
+                ReportConcern(report=obj, order=i, **translated_values(concern, "text"))
+                for i, concern in enumerate(concerns)
+            )
             continue
-        ReportConcern.objects.bulk_create(
-            ReportConcern(report=obj, text=text, order=i)
-            for i, text in enumerate(document.get("concerns", []))
-        )
+        filled = fill_blank_translations(obj, values)
+        by_text = {concern.text_en: concern for concern in obj.concerns.all()}
+        for concern in concerns:
+            if concern["text"] in by_text:
+                values = translated_values(concern, "text")
+                filled |= fill_blank_translations(by_text[concern["text"]], values)
+        if filled:
+            report.translated.append(label)

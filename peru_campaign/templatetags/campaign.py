@@ -1,4 +1,12 @@
 from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext as _
+from modeltranslation.translator import translator
+from modeltranslation.utils import build_localized_fieldname
 
 from peru_campaign.markdown import render_markdown
 
@@ -8,3 +16,62 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text):
     return render_markdown(text)
+
+
+def shows_english_in_place_of_translation(obj, field_name: str) -> bool:
+    """True when `obj.<field_name>` falls back to English for the active language."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if language == settings.LANGUAGE_CODE:
+        return False
+    own = getattr(obj, build_localized_fieldname(field_name, language), None)
+    english = getattr(obj, build_localized_fieldname(field_name, "en"), None)
+    return not own and bool(english)
+
+
+@register.filter
+def fallback_lang(obj, field_name: str) -> SafeString:
+    """` lang="en"` for an element whose text is English standing in for a
+    missing translation, so screen readers pronounce it as English."""
+    if shows_english_in_place_of_translation(obj, field_name):
+        return mark_safe(f' lang="{settings.LANGUAGE_CODE}"')
+    return mark_safe("")
+
+
+@register.simple_tag
+def translation_notice(obj, short=False) -> str:
+    """A visible note when any of obj's translated text is shown in English."""
+    fields = translator.get_options_for_model(type(obj)).fields
+    if not any(
+        shows_english_in_place_of_translation(obj, name)
+        for name in fields
+        if not name.endswith("_html")
+    ):
+        return ""
+    if short:
+        return format_html(
+            ' <span class="translation-missing-badge">{}</span>', _("in English")
+        )
+    return format_html(
+        '<p class="translation-missing" role="note">{}</p>',
+        _(
+            "Part of this text is not yet available in this language, so it is "
+            "shown in English."
+        ),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def language_versions(context) -> list[dict]:
+    """This page in each language: code, name in that language, URL, current."""
+    request = context.get("request")
+    path = request.path if request else "/"
+    current = get_language()
+    return [
+        {
+            "code": code,
+            "name": get_language_info(code)["name_local"].capitalize(),
+            "url": translate_url(path, code),
+            "current": code == current,
+        }
+        for code, _name in settings.LANGUAGES
+    ]

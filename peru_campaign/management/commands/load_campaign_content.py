@@ -1,7 +1,8 @@
 """Load the campaign's content from content/ into the database.
 
 Idempotent: what exists already (matched by slug) is kept as it is, so a second
-run changes nothing and edits made by staff in the admin survive.
+run changes nothing and edits made by staff in the admin survive; only
+translations still empty in the database are filled in from the files.
 """
 
 from importlib import import_module
@@ -37,9 +38,12 @@ class Command(BaseCommand):
                 import_module(module_path).load(Path(content_dir), report)
         for label in report.created:
             self.stdout.write(f"created {label}")
+        for label in report.translated:
+            self.stdout.write(f"added missing translations to {label}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Campaign content: {len(report.created)} created, "
-                f"{len(report.kept)} already present and left as they were."
+                f"{len(report.kept)} already present and left as they were"
+                f" (missing translations added to {len(report.translated)})."
             )
         )

@@ -1,0 +1,10 @@
+"""Fields of a petition that editors keep in each language."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from .models import Petition
+
+
+@register(Petition)
+class PetitionTranslationOptions(TranslationOptions):
+    fields = ("title", "summary", "body", "body_html", "addressed_to")
