@@ -6,6 +6,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
@@ -13,7 +14,7 @@ from .models import Entry, EntrySource
 from .services import entry_publish, entry_unpublish
 
 
-class EntrySourceInline(admin.TabularInline):
+class EntrySourceInline(TranslationTabularInline):
     model = EntrySource
     extra = 1
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -57,10 +58,16 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Entry)
-class EntryAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
+class EntryAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "month_covered", "state", "pub_date"]
     list_filter = [YearFilter, StateFilter]
-    search_fields = ["title", "summary", "body"]
+    search_fields = [
+        *(
+            f"{field}_{code}"
+            for field in ("title", "summary", "body")
+            for code in ("en", "es")
+        )
+    ]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [EntrySourceInline]
     actions = ["publish_entries", "unpublish_entries"]

@@ -273,6 +273,8 @@ LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 # marked as untranslated on the page.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# The admin fills a new slug from the English title.
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True

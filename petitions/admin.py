@@ -9,6 +9,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
+from modeltranslation.admin import TranslationAdmin
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
@@ -35,10 +36,10 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Petition)
-class PetitionAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
+class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
-    search_fields = ["title", "summary"]
+    search_fields = ["title_en", "title_es", "summary_en", "summary_es"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["confirmed_signatures"]
     fieldsets = [

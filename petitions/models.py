@@ -32,7 +32,7 @@ class PetitionManager(models.Manager.from_queryset(PetitionQuerySet)):
     _WITH_COUNT_SQL = """
         SELECT p.*, COALESCE((
             SELECT SUM(c.count) FROM petitions_signaturecount c
-            WHERE c.petition_id = p.id), 0) AS signature_count
+            WHERE c.petition_id = p.id), 0)::bigint AS signature_count
         FROM petitions_petition p
         WHERE p.state <> 'draft' {condition}
         ORDER BY {order} LIMIT 1

@@ -93,7 +93,8 @@ def petition_sign(request, slug):
         **petition_context(petition, form),
         "progress_html": live_progress(petition),
     }
-    return render(request, "petitions/petition_detail.html", context)
+    # 400: the form is shown again with every problem explained beside its field.
+    return render(request, "petitions/petition_detail.html", context, status=400)
 
 
 @require_GET

@@ -1,21 +1,30 @@
 from django.contrib import admin
 from django.db import models
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
 from .models import Report, ReportConcern
 
 
-class ReportConcernInline(admin.TabularInline):
+class ReportConcernInline(TranslationTabularInline):
     model = ReportConcern
     extra = 1
 
 
 @admin.register(Report)
-class ReportAdmin(ConstraintRaceAdminMixin, admin.ModelAdmin):
+class ReportAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "publisher", "year", "is_published"]
     list_filter = ["is_published", "year", "publisher"]
-    search_fields = ["title", "publisher", "summary", "concerns__text"]
+    search_fields = [
+        *(
+            f"{field}_{code}"
+            for field in ("title", "publisher", "summary")
+            for code in ("en", "es")
+        ),
+        "concerns__text_en",
+        "concerns__text_es",
+    ]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ReportConcernInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

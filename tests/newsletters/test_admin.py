@@ -18,18 +18,18 @@ ADD = "/admin/newsletters/entry/add/"
 def entry_form_data(**overrides):
     local = timezone.localtime(overrides.pop("pub_date", timezone.now()))
     data = {
-        "title": "UN expert warns about the forestry law",
+        "title_en": "UN expert warns about the forestry law",
         "slug": "un-expert-warns-about-the-forestry-law",
         "month": "2024-02-01",
-        "summary": "A UN expert says the reform could dispossess Indigenous Peoples.",
-        "body": "The reform was adopted **without consultation**.",
+        "summary_en": "A UN expert says the reform could dispossess Indigenous Peoples.",
+        "body_en": "The reform was adopted **without consultation**.",
         "pub_date_0": local.strftime("%Y-%m-%d"),
         "pub_date_1": local.strftime("%H:%M:%S"),
         "sources-TOTAL_FORMS": "1",
         "sources-INITIAL_FORMS": "0",
         "sources-MIN_NUM_FORMS": "0",
         "sources-MAX_NUM_FORMS": "1000",
-        "sources-0-title": "OHCHR",
+        "sources-0-title_en": "OHCHR",
         "sources-0-url": "https://www.ohchr.org/en/special-procedures/sr-indigenous-peoples",
         "sources-0-order": "0",
         "_save": "Save",
@@ -159,7 +159,7 @@ def test_two_editors_saving_one_slug_at_once_get_a_message_not_a_500(
             real_check(self, *args, **kwargs)
 
     monkeypatch.setattr(Entry, "validate_constraints", check_that_misses_the_race_once)
-    response = editor_client.post(ADD, entry_form_data(title="Typed with care"))
+    response = editor_client.post(ADD, entry_form_data(title_en="Typed with care"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Another entry for this month already uses this slug." in html
@@ -248,7 +248,7 @@ def test_editor_writes_previews_schedules_and_the_entry_goes_public_on_time(
     assert editor.groups.filter(name="Editors").exists()
 
     # Write a draft.
-    assert client.post(ADD, entry_form_data(title="Forestry law")).status_code == 302
+    assert client.post(ADD, entry_form_data(title_en="Forestry law")).status_code == 302
     entry = Entry.objects.get()
 
     # Preview it.
@@ -261,7 +261,7 @@ def test_editor_writes_previews_schedules_and_the_entry_goes_public_on_time(
     response = client.post(
         f"{CHANGELIST}{entry.pk}/change/",
         entry_form_data(
-            title="Forestry law",
+            title_en="Forestry law",
             is_published=True,
             pub_date=go_live,
             **{

@@ -148,7 +148,7 @@ def test_bad_input_re_renders_the_form_with_messages(client, petition):
         {"full_name": "=cmd", "email": "nope", "country": "ZZ", "postcode": "x"},
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "cannot start with =" in html
     assert "e-mail address like" in html
     assert "Choose your country" in html

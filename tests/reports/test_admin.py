@@ -16,20 +16,20 @@ def editor_client(client):
 
 def report_form_data(**overrides):
     data = {
-        "title": "Peru 2023",
+        "title_en": "Peru 2023",
         "slug": "peru-2023",
-        "publisher": "Amnesty International",
+        "publisher_en": "Amnesty International",
         "year": "2023",
-        "summary": "What the report found.",
+        "summary_en": "What the report found.",
         "full_text_url": "https://www.amnesty.org/en/location/americas/south-america/peru/report-peru/",
         "is_published": "on",
         "concerns-TOTAL_FORMS": "2",
         "concerns-INITIAL_FORMS": "0",
         "concerns-MIN_NUM_FORMS": "0",
         "concerns-MAX_NUM_FORMS": "1000",
-        "concerns-0-text": "Excessive force against protesters.",
+        "concerns-0-text_en": "Excessive force against protesters.",
         "concerns-0-order": "1",
-        "concerns-1-text": "No reparations for the oil spill.",
+        "concerns-1-text_en": "No reparations for the oil spill.",
         "concerns-1-order": "2",
         "_save": "Save",
     }

@@ -14,11 +14,11 @@ def test_an_editor_can_publish_a_report(client):
     change = client.get(f"/admin/reports/report/{report.pk}/change/")
     assert change.status_code == 200
     data = {
-        "title": report.title,
+        "title_en": report.title,
         "slug": report.slug,
-        "publisher": report.publisher,
+        "publisher_en": report.publisher,
         "year": report.year,
-        "summary": report.summary,
+        "summary_en": report.summary,
         "full_text_url": report.full_text_url,
         "is_published": "on",
         "concerns-TOTAL_FORMS": "0",

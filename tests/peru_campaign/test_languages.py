@@ -1,0 +1,269 @@
+"""The site in English (unprefixed URLs) and Spanish (/es/...)."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+
+from newsletters.models import Entry
+from pages.models import Page
+from petitions.models import Petition, Signature
+from petitions.tasks import send_signature_email
+
+pytestmark = pytest.mark.django_db
+ENTRY_PATH = "news/2024/07/icc-asked-to-examine-protest-killings/"
+
+
+@pytest.fixture(autouse=True)
+def _content(campaign_content, settings):
+    settings.SITE_URL = "https://campaign.example"
+
+
+def html_of(client, path, **headers):
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, path
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "what-happened/",
+        "petitions/",
+        "petitions/justice-for-peru/",
+        "petitions/justice-for-peru/check-your-inbox/",
+        "news/",
+        ENTRY_PATH,
+        "reports/",
+        "reports/amnesty-international-peru-2023/",
+        "privacy/",
+        "accessibility/",
+    ],
+)
+def test_every_public_page_exists_in_spanish_and_links_its_english_twin(client, path):
+    html = html_of(client, f"/es/{path}")
+    assert '<html lang="es">' in html
+    # The switcher keeps the visitor on the same page.
+    assert f'<a href="/{path}" hreflang="en" lang="en">English</a>' in html
+    assert '<span aria-current="true" lang="es">Español</span>' in html
+    for code, url in [
+        ("en", f"/{path}"),
+        ("es", f"/es/{path}"),
+        ("x-default", f"/{path}"),
+    ]:
+        assert (
+            f'<link rel="alternate" hreflang="{code}" '
+            f'href="https://campaign.example{url}">' in html
+        )
+    english = html_of(client, f"/{path}")
+    assert '<html lang="en">' in english
+    assert f'<a href="/es/{path}" hreflang="es" lang="es">Español</a>' in english
+
+
+def test_spanish_pages_show_spanish_interface_and_content(client):
+    html = html_of(client, "/es/petitions/justice-for-peru/")
+    assert "Firma la petición" in html and "Sign the petition" not in html
+    assert (
+        "<h1>Verdad, justicia y reparación para las víctimas de la represión en Perú</h1>"
+        in html
+    )
+    assert "Part of this text" not in html and "translation-missing" not in html
+    news = html_of(client, "/es/news/")
+    entry = Entry.objects.get(slug="icc-asked-to-examine-protest-killings")
+    assert entry.title_es and entry.title_es in news
+    assert entry.title_en not in news
+
+
+def test_the_url_alone_decides_the_language(client):
+    """A Spanish-speaking browser at an English address gets English: an
+    address shared by a supporter shows the same page to everyone."""
+    html = html_of(client, "/petitions/justice-for-peru/", accept_language="es")
+    assert '<html lang="en">' in html and "Sign the petition" in html
+
+
+def test_a_missing_translation_shows_english_marked_as_such(client):
+    page = Page.objects.get(slug="what-happened")
+    page.body_es = ""
+    page.save()
+    html = html_of(client, "/es/what-happened/")
+    assert page.title_es in html  # the translated heading stays Spanish
+    assert re.search(r'<div lang="en"><p>From December 2022', html)
+    assert (
+        "Parte de este texto aún no está disponible en este idioma, "
+        "por eso se muestra en inglés." in html
+    )
+    assert "translation-missing" not in html_of(client, "/what-happened/")
+
+
+def test_an_untranslated_news_entry_is_badged_in_the_spanish_list(client):
+    entry = Entry.objects.get(slug="icc-asked-to-examine-protest-killings")
+    entry.title_es = entry.summary_es = entry.body_es = ""
+    entry.save()
+    html = html_of(client, "/es/news/")
+    assert re.search(
+        rf'<a href="/es/{ENTRY_PATH}" lang="en">{re.escape(entry.title_en)}</a>'
+        r' <span class="translation-missing-badge">en inglés</span>',
+        html,
+    )
+
+
+def test_signing_in_spanish_sends_the_email_in_spanish_with_spanish_links(client):
+    petition = Petition.objects.get(slug="justice-for-peru")
+    response = client.post(
+        "/es/petitions/justice-for-peru/sign/",
+        {
+            "full_name": "Rosa Mamani",
+            "email": "rosa@example.org",
+            "country": "PE",
+            "consent": "on",
+        },
+    )
+    assert response.status_code == 303
+    assert response["Location"] == "/es/petitions/justice-for-peru/check-your-inbox/"
+    signature = Signature.objects.get()
+    assert signature.consent_language == "es"
+
+    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    message = mail.outbox[0]
+    assert message.subject == f"Confirma tu firma: {petition.title_es}"
+    assert "Hola, Rosa:" in message.body
+    link = re.search(
+        r"https://campaign\.example/es/petitions/confirm/\?t=\S+", message.body
+    )
+    assert link, message.body
+    html_body = message.alternatives[0][0]
+    assert 'lang="es"' in html_body and "/es/petitions/confirm/" in html_body
+
+    confirm_path = link.group(0).removeprefix("https://campaign.example")
+    page = html_of(client, confirm_path)
+    assert "Confirmar mi firma" in page
+    token = re.search(r'name="t" value="([^"]+)"', page).group(1)
+    thanks = client.post("/es/petitions/confirm/", {"t": token}, follow=True)
+    assert thanks.redirect_chain[-1][0].startswith("/es/petitions/justice-for-peru/")
+    signature.refresh_from_db()
+    assert signature.confirmed_at is not None
+
+
+def test_signing_in_english_keeps_the_email_in_english(client):
+    client.post(
+        "/petitions/justice-for-peru/sign/",
+        {
+            "full_name": "Ann Smith",
+            "email": "ann@example.org",
+            "country": "GB",
+            "consent": "on",
+        },
+    )
+    signature = Signature.objects.get()
+    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    assert mail.outbox[0].subject.startswith("Please confirm your signature")
+    assert "https://campaign.example/petitions/confirm/?t=" in mail.outbox[0].body
+
+
+def test_errors_are_explained_in_spanish(client):
+    response = client.post("/es/petitions/justice-for-peru/sign/", {"email": "x"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Escribe tu nombre completo." in html
+    assert "Elige tu país de la lista." in html
+    assert "Perú" in html  # country names come in Spanish too
+    assert not Signature.objects.exists()
+
+
+def test_the_spanish_feed_is_in_spanish(client):
+    response = client.get("/es/news/feed/")
+    xml = response.content.decode()
+    assert response.status_code == 200
+    assert "<language>es</language>" in xml
+    entry = Entry.objects.get(slug="icc-asked-to-examine-protest-killings")
+    assert entry.title_es in xml
+    assert (
+        f"https://campaign.example/es/{ENTRY_PATH}" in xml or f"/es/{ENTRY_PATH}" in xml
+    )
+
+
+def test_the_sitemap_lists_both_languages_with_alternates(client):
+    xml = client.get("/sitemap.xml").content.decode()
+    assert f"/es/{ENTRY_PATH}</loc>" in xml
+    assert re.search(
+        rf'<xhtml:link rel="alternate" hreflang="es" href="[^"]+/es/{ENTRY_PATH}"/>',
+        xml,
+    )
+    assert 'hreflang="x-default"' in xml
+
+
+def test_loading_content_fills_missing_translations_but_keeps_staff_edits():
+    page = Page.objects.get(slug="privacy")
+    petition = Petition.objects.get(slug="justice-for-peru")
+    Page.objects.filter(pk=page.pk).update(title_es="", body_es=None)
+    Petition.objects.filter(pk=petition.pk).update(title_es="Título de la editora")
+    call_command("load_campaign_content", verbosity=0, stdout=open("/dev/null", "w"))
+    page.refresh_from_db()
+    petition.refresh_from_db()
+    assert page.title_es == "Privacidad" or page.title_es  # filled from the file
+    assert page.body_es
+    assert petition.title_es == "Título de la editora"
+
+
+def _msgfmt_statistics(po_file: Path) -> str:
+    result = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(po_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("msgfmt"), reason="needs gettext (.ci/run)")
+def test_every_string_in_the_code_has_a_spanish_translation(tmp_path):
+    """Extracts the strings afresh, as `makemessages` would, from a copy of the
+    code, and checks that the committed catalogue translates all of them and
+    that the committed .mo is compiled from it."""
+    base = Path(settings.BASE_DIR)
+    copy = tmp_path / "site"
+    shutil.copytree(
+        base,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".pgdata",
+            "staticfiles",
+            "bench-results",
+            "screenshots",
+            ".git",
+            "node_modules",
+            "__pycache__",
+            "tests",
+        ),
+    )
+    subprocess.run(
+        [
+            str(base / ".venv/bin/python"),
+            "manage.py",
+            "makemessages",
+            "--locale=es",
+            "--no-obsolete",
+            "--ignore=scripts",
+            "--verbosity=0",
+        ],
+        cwd=copy,
+        check=True,
+    )
+    po_file = copy / "locale/es/LC_MESSAGES/django.po"
+    statistics = _msgfmt_statistics(po_file)
+    assert "untranslated" not in statistics and "fuzzy" not in statistics, statistics
+
+    committed_po = base / "locale/es/LC_MESSAGES/django.po"
+    compiled = subprocess.run(
+        ["msgfmt", "-o", "-", str(committed_po)], capture_output=True, check=True
+    ).stdout
+    assert compiled == (committed_po.with_suffix(".mo")).read_bytes(), (
+        "Run msgfmt (or `manage.py compilemessages`) after editing the catalogue."
+    )
