@@ -8,7 +8,7 @@ PORT ?= 8000
 export DJANGO_ENV ?= development
 export DJANGO_SETTINGS_MODULE := peru_campaign.settings
 
-.PHONY: install db stop run test lint format bench lock clean staff
+.PHONY: install db stop run test lint format bench lock clean staff system-packages-run system-packages-test
 
 $(BIN)/.installed: requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ $(BIN)/.installed: requirements.lock
 
 install: $(BIN)/.installed
 
+# Debian packages (PostgreSQL; for tests also Chromium and gettext), if missing.
+system-packages-run:
+	@scripts/system-packages.sh run
+system-packages-test:
+	@scripts/system-packages.sh test
+
 # Starts the project-local PostgreSQL cluster unless DATABASE_URL points elsewhere.
 db:
 	@if [ -z "$$DATABASE_URL" ]; then scripts/localdb.sh start; fi
@@ -25,14 +31,14 @@ db:
 stop:
 	@scripts/localdb.sh stop
 
-run: install db
+run: system-packages-run install db
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_campaign_content
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) BIN=$(BIN) scripts/serve.sh
 
-test: install db
+test: system-packages-test install db
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check

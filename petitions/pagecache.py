@@ -101,6 +101,8 @@ def render_petition_page(
         context = {
             **site(request),
             "request": request,
+            # Shared by every visitor: never the query string of the first one.
+            "canonical_path": request.path,
             **petition_context(petition),
             **extra_context(),
             "csrf_token": CSRF_PLACEHOLDER,

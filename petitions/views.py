@@ -92,6 +92,7 @@ def petition_sign(request, slug):
     context = {
         **petition_context(petition, form),
         "progress_html": live_progress(petition),
+        "canonical_path": petition.get_absolute_url(),
     }
     # 400: the form is shown again with every problem explained beside its field.
     return render(request, "petitions/petition_detail.html", context, status=400)

@@ -62,9 +62,17 @@ def translation_notice(obj, short=False) -> str:
 
 @register.simple_tag(takes_context=True)
 def language_versions(context) -> list[dict]:
-    """This page in each language: code, name in that language, URL, current."""
+    """This page in each language: code, name in that language, URL, current.
+
+    A view can name the page with `canonical_path`: the sign form shown again
+    after a POST names the petition page, since the sign URL takes only POSTs,
+    and cached page shells name a path without the query string they were
+    first rendered for.
+    """
     request = context.get("request")
-    path = request.path if request else "/"
+    path = context.get("canonical_path")
+    if path is None and request is not None:
+        path = request.get_full_path() if request.method == "GET" else request.path
     current = get_language()
     return [
         {

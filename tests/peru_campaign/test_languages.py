@@ -267,3 +267,31 @@ def test_every_string_in_the_code_has_a_spanish_translation(tmp_path):
     assert compiled == (committed_po.with_suffix(".mo")).read_bytes(), (
         "Run msgfmt (or `manage.py compilemessages`) after editing the catalogue."
     )
+
+
+def test_the_switcher_on_the_form_shown_again_leads_to_the_petition_page(client):
+    response = client.post("/es/petitions/justice-for-peru/sign/", {"email": "x"})
+    html = response.content.decode()
+    assert '<a href="/petitions/justice-for-peru/" hreflang="en"' in html
+    assert (
+        '<link rel="canonical" href="https://campaign.example/es/petitions/justice-for-peru/">'
+        in html
+    )
+
+
+def test_the_switcher_keeps_the_query_string_but_cached_pages_never_do(client):
+    html = html_of(client, "/news/?page=1")
+    assert '<a href="/es/news/?page=1" hreflang="es"' in html
+    first = html_of(client, "/es/petitions/justice-for-peru/?t=private-token")
+    assert "private-token" not in first
+    assert "private-token" not in html_of(client, "/es/petitions/justice-for-peru/")
+
+
+def test_editors_see_and_edit_both_languages_in_the_admin(admin_client):
+    entry = Entry.objects.get(slug="icc-asked-to-examine-protest-killings")
+    html = admin_client.get(
+        f"/admin/newsletters/entry/{entry.pk}/change/"
+    ).content.decode()
+    for field in ("title", "summary", "body"):
+        assert f'name="{field}_en"' in html and f'name="{field}_es"' in html
+    assert 'name="sources-0-title_es"' in html

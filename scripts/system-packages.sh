@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a bare machine lacks for `make run` / `make test`:
+#   run   PostgreSQL, make, python3-venv
+#   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
+# Uses sudo when not root; does nothing when everything is present.
+set -euo pipefail
+purpose="${1:-test}"
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v make >/dev/null 2>&1 || need+=(make)
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+if [ "$purpose" = test ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
+echo "Installing Debian packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
