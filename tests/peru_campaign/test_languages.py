@@ -295,3 +295,47 @@ def test_editors_see_and_edit_both_languages_in_the_admin(admin_client):
     for field in ("title", "summary", "body"):
         assert f'name="{field}_en"' in html and f'name="{field}_es"' in html
     assert 'name="sources-0-title_es"' in html
+
+
+SPANISH_PAGES = [
+    "/es/",
+    "/es/what-happened/",
+    "/es/petitions/",
+    "/es/petitions/justice-for-peru/",
+    "/es/petitions/justice-for-peru/check-your-inbox/",
+    "/es/news/",
+    f"/es/{ENTRY_PATH}",
+    "/es/reports/",
+    "/es/reports/amnesty-international-peru-2023/",
+    "/es/privacy/",
+    "/es/accessibility/",
+]
+
+
+def test_no_english_interface_string_is_left_on_a_spanish_page(client):
+    """Every English string of the catalogue that a Spanish page still shows
+    was evaluated before the language was chosen (or never translated)."""
+    import gettext
+    import html as html_module
+
+    mo_file = Path(settings.BASE_DIR) / "locale/es/LC_MESSAGES/django.mo"
+    with mo_file.open("rb") as handle:
+        catalogue = gettext.GNUTranslations(handle)._catalog
+    english = {
+        msgid
+        for msgid, msgstr in catalogue.items()
+        if isinstance(msgid, str)
+        and len(msgid) >= 12
+        and msgid != msgstr
+        and "%" not in msgid
+        and "{" not in msgid
+        and "\n" not in msgid
+    }
+    for path in SPANISH_PAGES:
+        text = html_module.unescape(html_of(client, path))
+        left = sorted(msgid for msgid in english if msgid in text)
+        assert left == [], path
+    form = client.post("/es/petitions/justice-for-peru/sign/", {"email": "x"})
+    text = html_module.unescape(form.content.decode())
+    assert sorted(msgid for msgid in english if msgid in text) == []
+    assert "Elige tu país" in text and "Lee cómo protegemos tus datos" in text
