@@ -339,3 +339,15 @@ def test_no_english_interface_string_is_left_on_a_spanish_page(client):
     text = html_module.unescape(form.content.decode())
     assert sorted(msgid for msgid in english if msgid in text) == []
     assert "Elige tu país" in text and "Lee cómo protegemos tus datos" in text
+
+
+@pytest.mark.parametrize("template", ["500.html", "503.html"])
+def test_error_pages_are_labelled_with_the_language_they_are_in(template):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("es"):
+        html = render_to_string(template)
+    assert '<html lang="es">' in html
+    with translation.override("en"):
+        assert '<html lang="en">' in render_to_string(template)
