@@ -6,6 +6,7 @@ from pathlib import Path
 from peru_campaign.content import (
     LoadReport,
     fill_blank_translations,
+    fill_blank_translations_of_rows,
     read_documents,
     translated_values,
 )
@@ -51,10 +52,12 @@ def load(content_dir: Path, report: LoadReport) -> None:
             )
             continue
         filled = fill_blank_translations(entry, values)
-        by_url = {source.url: source for source in entry.sources.all()}
-        for source in sources:
-            if source["url"] in by_url:
-                values = translated_values(source, "title")
-                filled |= fill_blank_translations(by_url[source["url"]], values)
+        filled |= fill_blank_translations_of_rows(
+            entry.sources.all(),
+            sources,
+            row_key="url",
+            item_key="url",
+            text_keys=("title",),
+        )
         if filled:
             report.translated.append(label)

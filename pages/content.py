@@ -6,6 +6,7 @@ from pathlib import Path
 from peru_campaign.content import (
     LoadReport,
     fill_blank_translations,
+    fill_blank_translations_of_rows,
     read_documents,
     translated_values,
 )
@@ -36,11 +37,12 @@ def load(content_dir: Path, report: LoadReport) -> None:
             )
             continue
         filled = fill_blank_translations(page, translated_values(document, *PAGE_TEXT))
-        # Events are matched by their English title; ones staff renamed are left.
-        by_title = {event.title_en: event for event in page.events.all()}
-        for event in events:
-            if event["title"] in by_title:
-                values = translated_values(event, *EVENT_TEXT)
-                filled |= fill_blank_translations(by_title[event["title"]], values)
+        filled |= fill_blank_translations_of_rows(
+            page.events.all(),
+            events,
+            row_key="title_en",
+            item_key="title",
+            text_keys=EVENT_TEXT,
+        )
         if filled:
             report.translated.append(label)

@@ -59,3 +59,18 @@ def fill_blank_translations(obj, values: dict[str, str]) -> bool:
     if blank:
         obj.save(update_fields=blank)
     return bool(blank)
+
+
+def fill_blank_translations_of_rows(
+    rows, items: list[dict], *, row_key: str, item_key: str, text_keys: tuple
+) -> bool:
+    """The same for child rows (timeline events, sources, concerns), each matched
+    to the file's item whose `item_key` equals the row's `row_key`; rows staff
+    changed so that they match nothing are left alone."""
+    by_key = {getattr(row, row_key): row for row in rows}
+    filled = False
+    for item in items:
+        row = by_key.get(item[item_key])
+        if row is not None:
+            filled |= fill_blank_translations(row, translated_values(item, *text_keys))
+    return filled

@@ -5,6 +5,7 @@ from pathlib import Path
 from peru_campaign.content import (
     LoadReport,
     fill_blank_translations,
+    fill_blank_translations_of_rows,
     read_documents,
     translated_values,
 )
@@ -46,10 +47,12 @@ def load(content_dir: Path, report: LoadReport) -> None:
             )
             continue
         filled = fill_blank_translations(obj, values)
-        by_text = {concern.text_en: concern for concern in obj.concerns.all()}
-        for concern in concerns:
-            if concern["text"] in by_text:
-                values = translated_values(concern, "text")
-                filled |= fill_blank_translations(by_text[concern["text"]], values)
+        filled |= fill_blank_translations_of_rows(
+            obj.concerns.all(),
+            concerns,
+            row_key="text_en",
+            item_key="text",
+            text_keys=("text",),
+        )
         if filled:
             report.translated.append(label)

@@ -199,16 +199,32 @@ def test_the_sitemap_lists_both_languages_with_alternates(client):
 
 
 def test_loading_content_fills_missing_translations_but_keeps_staff_edits():
-    page = Page.objects.get(slug="privacy")
-    petition = Petition.objects.get(slug="justice-for-peru")
-    Page.objects.filter(pk=page.pk).update(title_es="", body_es=None)
-    Petition.objects.filter(pk=petition.pk).update(title_es="Título de la editora")
+    """A site that existed before Spanish gets it on the next load, children
+    included; what editors wrote stays."""
+    import tomllib
+
+    from newsletters.models import EntrySource
+    from reports.models import ReportConcern
+
+    files = Path(settings.BASE_DIR) / "content"
+    privacy = tomllib.loads((files / "pages/privacy.toml").read_text())
+    Page.objects.filter(slug="privacy").update(title_es="", body_es=None)
+    event = Page.objects.get(slug="what-happened").events.order_by("date").first()
+    type(event).objects.filter(pk=event.pk).update(title_es=None, body_es="")
+    EntrySource.objects.update(title_es=None)
+    ReportConcern.objects.update(text_es="")
+    Petition.objects.update(title_es="Título de la editora")
+
     call_command("load_campaign_content", verbosity=0, stdout=open("/dev/null", "w"))
-    page.refresh_from_db()
-    petition.refresh_from_db()
-    assert page.title_es == "Privacidad" or page.title_es  # filled from the file
-    assert page.body_es
-    assert petition.title_es == "Título de la editora"
+
+    page = Page.objects.get(slug="privacy")
+    assert page.title_es == privacy["title_es"]
+    assert page.body_es == privacy["body_es"].strip()
+    event.refresh_from_db()
+    assert event.title_es and event.body_es and event.title_es != event.title_en
+    assert not EntrySource.objects.filter(title_es__isnull=True).exists()
+    assert not ReportConcern.objects.filter(text_es="").exists()
+    assert Petition.objects.get().title_es == "Título de la editora"
 
 
 def _msgfmt_statistics(po_file: Path) -> str:
