@@ -9,6 +9,7 @@ import os
 import shutil
 
 import pytest
+from django.core.management import call_command
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -38,6 +39,14 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def site(live_server, settings):
+    """The live server's address, with the campaign's content loaded."""
+    settings.SITE_URL = live_server.url
+    call_command("load_campaign_content", verbosity=0)
+    return live_server.url
 
 
 @pytest.fixture

@@ -1,33 +1,24 @@
 """Staff at work in a real browser: an editor publishes, an organiser exports."""
 
 import csv
-import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from newsletters.models import Entry
-from petitions import services
-from petitions.models import Petition
+from tests.e2e.steps import add_confirmed_signatures
 from tests.newsletters.factories import StaffUserFactory
-from tests.petitions.factories import SignatureFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 PASSWORD = "a-long-test-password"
-
-
-@pytest.fixture
-def site(live_server, settings):
-    settings.SITE_URL = live_server.url
-    call_command("load_campaign_content", verbosity=0)
-    return live_server.url
+DOWNLOADS = ["Counts by day", "Counts by country", "Delivery list"]
+EMAIL_DOWNLOAD = "Delivery list with e-mail addresses"
 
 
 def log_in(page, site, username):
@@ -35,6 +26,29 @@ def log_in(page, site, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+def make_organiser(username, *, may_export_emails=False):
+    organiser = StaffUserFactory(username=username)
+    organiser.groups.add(Group.objects.get(name="Organisers"))
+    if may_export_emails:
+        organiser.user_permissions.add(Permission.objects.get(codename="export_emails"))
+    return organiser
+
+
+def download_csv(page, link_name):
+    """Click a download link; the file's name and its rows, header first.
+
+    Strict parsing and equal row lengths make a malformed file fail here.
+    """
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=link_name, exact=True).click()
+    download = download_info.value
+    data = open(download.path(), "rb").read()
+    assert data.startswith("\ufeff".encode()), "no byte-order mark for Excel"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), strict=True))
+    assert len({len(row) for row in rows}) == 1, rows
+    return download.suggested_filename, rows
 
 
 def test_editor_writes_previews_and_publishes_an_entry(site, page, csp_violations):
@@ -67,6 +81,10 @@ def test_editor_writes_previews_and_publishes_an_entry(site, page, csp_violation
     anonymous = page.context.browser.new_page()
     anonymous.goto(site + "/news/")
     expect(anonymous.get_by_text("Families march in Lima")).to_have_count(0)
+    assert (
+        "Families march in Lima"
+        not in anonymous.request.get(site + "/news/feed/").text()
+    )
     page.goto(site + "/admin/newsletters/entry/")
     page.get_by_role("row", name="Families march in Lima").get_by_role(
         "checkbox"
@@ -77,29 +95,72 @@ def test_editor_writes_previews_and_publishes_an_entry(site, page, csp_violation
     page.get_by_role("button", name="Go").click()
     anonymous.goto(site + "/news/")
     expect(anonymous.get_by_role("link", name="Families march in Lima")).to_be_visible()
+    # And in the feeds that readers subscribe to.
+    for feed in ["/news/feed/", "/news/feed/atom/"]:
+        response = anonymous.request.get(site + feed)
+        assert response.ok
+        assert "xml" in response.headers["content-type"]
+        assert "<title>Families march in Lima</title>" in response.text()
+        assert entry.get_absolute_url() in response.text()
     assert csp_violations == []
 
 
-def test_organiser_opens_the_dashboard_and_downloads_counts(site, page):
-    petition = Petition.objects.get(slug="justice-for-peru")
-    for country in ["PE", "PE", "GB"]:
-        signature = SignatureFactory(petition=petition, country=country)
-        services.signature_confirm(signature_id=signature.pk, now=timezone.now())
-    organiser = StaffUserFactory(username="organiser@example.org")
-    organiser.groups.add(Group.objects.get(name="Organisers"))
+def test_organiser_downloads_every_csv_the_dashboard_offers(site, page):
+    for country, name, postcode in [
+        ("PE", "Ana Quispe", ""),
+        ("PE", "Rosa Huamán", ""),
+        ("GB", "Tom Smith", "SW1A 1AA"),
+    ]:
+        add_confirmed_signatures(1, country=country, full_name=name, postcode=postcode)
+    today = timezone.localdate().isoformat()
+    make_organiser("organiser@example.org")
     log_in(page, site, "organiser@example.org")
     page.get_by_role("link", name="Campaign dashboard").first.click()
     expect(page.get_by_role("heading", name="Campaign dashboard")).to_be_visible()
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Counts by country").first.click()
-    download = download_info.value
-    assert download.suggested_filename.startswith("justice-for-peru")
-    rows = list(
-        csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read()))
-    )
-    assert {row[0]: row[-1] for row in rows[1:]} == {"PE": "2", "GB": "1"}
+    offered = page.locator(".dashboard-downloads").get_by_role("link")
     # No e-mail export for an organiser without the extra permission.
-    expect(
-        page.get_by_role("link", name="Delivery list with e-mail addresses")
-    ).to_have_count(0)
-    assert datetime.date.today().isoformat() in download.suggested_filename
+    expect(offered).to_have_text(DOWNLOADS)
+
+    filename, rows = download_csv(page, "Counts by day")
+    assert filename == f"justice-for-peru-by-day-{today}.csv"
+    assert rows == [["Date", "Confirmed signatures"], [today, "3"]]
+
+    filename, rows = download_csv(page, "Counts by country")
+    assert filename == f"justice-for-peru-by-country-{today}.csv"
+    assert rows == [
+        ["Country code", "Country", "Confirmed signatures"],
+        ["PE", "Peru", "2"],
+        ["GB", "United Kingdom", "1"],
+    ]
+
+    filename, rows = download_csv(page, "Delivery list")
+    assert filename == f"justice-for-peru-delivery-{today}.csv"
+    assert rows == [
+        ["Full name", "Country", "Postcode", "Confirmed on"],
+        ["Ana Quispe", "Peru", "", today],
+        ["Rosa Huamán", "Peru", "", today],
+        ["Tom Smith", "United Kingdom", "SW1A 1AA", today],
+    ]
+    # Nor may the organiser fetch it by its address.
+    response = page.request.get(
+        site + "/admin/petitions/petition/dashboard/justice-for-peru/delivery.csv"
+        "?emails=1"
+    )
+    assert response.status == 403
+
+
+def test_only_a_user_given_the_extra_permission_downloads_email_addresses(site, page):
+    add_confirmed_signatures(1, full_name="Ana Quispe", email="ana@example.org")
+    make_organiser("delivery@example.org", may_export_emails=True)
+    log_in(page, site, "delivery@example.org")
+    page.goto(site + "/admin/petitions/petition/dashboard/")
+    offered = page.locator(".dashboard-downloads").get_by_role("link")
+    expect(offered).to_have_text([*DOWNLOADS, EMAIL_DOWNLOAD])
+
+    filename, rows = download_csv(page, EMAIL_DOWNLOAD)
+    today = timezone.localdate().isoformat()
+    assert filename == f"justice-for-peru-delivery-with-emails-{today}.csv"
+    assert rows == [
+        ["Full name", "Country", "Postcode", "Confirmed on", "E-mail"],
+        ["Ana Quispe", "Peru", "", today, "ana@example.org"],
+    ]
