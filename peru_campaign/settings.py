@@ -276,6 +276,7 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 # The admin fills a new slug from the English title.
 MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["peru_campaign.formats"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

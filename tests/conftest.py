@@ -7,7 +7,8 @@ from django.core.management import call_command
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The hashed-manifest storage needs `collectstatic` first; unit tests only
-    # need working {% static %} URLs. Browser tests use the real storage.
+    # need working {% static %} URLs, and so do most browser tests;
+    # tests/e2e/test_page_weight.py collects and serves the real storage itself.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {

@@ -6,6 +6,7 @@ measured in the browser here."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import translation
 from playwright.sync_api import expect
 
 from tests.e2e.steps import (
@@ -47,9 +48,15 @@ def _violations(page):
     ]
 
 
+# English pages have no prefix; Spanish ones live under /es/.
+LANGUAGES = {"en": "", "es": "/es"}
+
+
+@pytest.mark.parametrize("prefix", LANGUAGES.values(), ids=LANGUAGES.keys())
 @pytest.mark.parametrize("path", [p for p in PAGES if not p.endswith("feed/")])
-def test_public_pages_have_no_accessibility_violations(site, page, path):
-    page.goto(site + path)
+def test_public_pages_have_no_accessibility_violations(site, page, path, prefix):
+    page.goto(site + prefix + path)
+    expect(page.locator("html")).to_have_attribute("lang", prefix.strip("/") or "en")
     assert _violations(page) == []
 
 
@@ -114,34 +121,50 @@ def _small_targets(page):
     return page.evaluate(SMALL_TARGETS_JS)
 
 
-def test_every_step_of_signing_has_no_accessibility_violations(site, page):
+@pytest.mark.parametrize("language", LANGUAGES.keys())
+def test_every_step_of_signing_has_no_accessibility_violations(site, page, language):
+    prefix = LANGUAGES[language]
+
+    def text(english):
+        with translation.override(language):
+            return translation.gettext(english)
+
     page.set_viewport_size(PHONE)
-    page.goto(petition_url(site))
+    page.goto(petition_url(site, prefix))
     submit_sign_form(page)
     expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.locator(".error-summary h3")).to_have_text(text("There is a problem"))
     assert (_violations(page), _small_targets(page)) == ([], []), "form with errors"
 
     fill_sign_form(page)
     submit_sign_form(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    expect(page.get_by_role("heading", level=1)).to_have_text(text("Check your inbox"))
     assert (_violations(page), _small_targets(page)) == ([], []), "check your inbox"
 
     message = confirmation_email()
     page.goto(link_in_email(message, "confirm"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your signature")
+    assert f"{prefix}/petitions/confirm/" in page.url
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        text("Confirm your signature")
+    )
     assert (_violations(page), _small_targets(page)) == ([], []), "confirm"
 
-    page.get_by_role("button", name="Confirm my signature").click()
-    expect(page.get_by_text("You are supporter number 1.")).to_be_visible()
+    page.get_by_role("button", name=text("Confirm my signature")).click()
+    page.wait_for_url(f"**{prefix}/petitions/justice-for-peru/thanks/**")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        text("Thank you for standing with the victims")
+    )
     assert (_violations(page), _small_targets(page)) == ([], []), "thank you"
 
     page.goto(link_in_email(message, "withdraw"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw your signature")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        text("Withdraw your signature")
+    )
     assert (_violations(page), _small_targets(page)) == ([], []), "withdraw"
 
-    page.get_by_role("button", name="Withdraw my signature").click()
+    page.get_by_role("button", name=text("Withdraw my signature")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Your signature has been withdrawn"
+        text("Your signature has been withdrawn")
     )
     assert (_violations(page), _small_targets(page)) == ([], []), "withdrawn"
 

@@ -1,13 +1,15 @@
 """Full-page screenshots of the main pages, on a phone and a desktop, for people to look at.
 
 They are written to screenshots/ at the repository root (git-ignored), named
-<page>-<width>.png, and replaced on every run.
+<page>-<width>.png in English and es-<page>-<width>.png in Spanish, and
+replaced on every run.
 """
 
 import struct
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
 from petitions import tokens
@@ -32,24 +34,30 @@ def png_width(path):
     return struct.unpack(">I", path.read_bytes()[16:20])[0]
 
 
-def test_screenshots_of_the_main_pages_on_a_phone_and_a_desktop(site, page):
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_screenshots_of_the_main_pages_on_a_phone_and_a_desktop(site, page, language):
+    prefix = "" if language == "en" else f"/{language}"
     (signature,) = add_confirmed_signatures(1)
     thanks_token = tokens.make_token(signature.pk, "thanks")
+    with translation.override(language):
+        supporter_one = translation.gettext(
+            "You are supporter number %(position)s."
+        ) % {"position": 1}
 
     def show_home():
-        page.goto(site + "/")
+        page.goto(f"{site}{prefix}/")
 
     def show_petition_with_errors():
-        page.goto(petition_url(site))
+        page.goto(petition_url(site, prefix))
         submit_sign_form(page)
         expect(page.locator(".error-summary")).to_be_focused()
 
     def show_thanks():
-        page.goto(f"{petition_url(site)}thanks/?t={thanks_token}")
-        expect(page.get_by_text("You are supporter number 1.")).to_be_visible()
+        page.goto(f"{petition_url(site, prefix)}thanks/?t={thanks_token}")
+        expect(page.get_by_text(supporter_one)).to_be_visible()
 
     def show_news():
-        page.goto(site + "/news/")
+        page.goto(f"{site}{prefix}/news/")
 
     pages = {
         "home": show_home,
@@ -61,7 +69,10 @@ def test_screenshots_of_the_main_pages_on_a_phone_and_a_desktop(site, page):
     for viewport in [PHONE, DESKTOP]:
         page.set_viewport_size(viewport)
         for name, show in pages.items():
-            path = SCREENSHOTS / f"{name}-{viewport['width']}.png"
+            file_name = f"{name}-{viewport['width']}.png"
+            path = SCREENSHOTS / (
+                file_name if not prefix else f"{language}-{file_name}"
+            )
             path.unlink(missing_ok=True)
             show()
             page.screenshot(path=path, full_page=True)

@@ -56,15 +56,21 @@ def test_editor_writes_previews_and_publishes_an_entry(site, page, csp_violation
     editor.groups.add(Group.objects.get(name="Editors"))
     log_in(page, site, "editor@example.org")
     page.goto(site + "/admin/newsletters/entry/add/")
-    page.get_by_label("Title").press_sequentially("Families march in Lima")
+    # Each text in English and in Spanish, side by side.
+    page.get_by_label("Title [en]").press_sequentially("Families march in Lima")
     expect(page.get_by_label("Slug")).to_have_value("families-march-in-lima")
+    page.get_by_label("Title [es]").fill("Las familias marchan en Lima")
     page.locator("#id_month").fill("2024-08-01")
-    page.get_by_label("Summary").fill(
+    page.get_by_label("Summary [en]").fill(
         "Relatives of the victims walked to the Congress."
     )
-    page.get_by_label("Body").fill(
+    page.get_by_label("Summary [es]").fill(
+        "Familiares de las víctimas caminaron hasta el Congreso."
+    )
+    page.get_by_label("Body [en]").fill(
         "They asked for **justice**.<script>alert(1)</script>"
     )
+    page.get_by_label("Body [es]").fill("Pidieron **justicia**.")
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
@@ -76,6 +82,11 @@ def test_editor_writes_previews_and_publishes_an_entry(site, page, csp_violation
     )
     expect(preview.locator("strong", has_text="justice")).to_be_visible()
     assert "<script>alert" not in preview.content()
+    preview.goto(f"{site}/es/news/preview/{entry.pk}/")
+    expect(preview.get_by_role("heading", level=1)).to_have_text(
+        "Las familias marchan en Lima"
+    )
+    expect(preview.locator("strong", has_text="justicia")).to_be_visible()
 
     # Not public yet, then published by the action.
     anonymous = page.context.browser.new_page()
@@ -102,6 +113,12 @@ def test_editor_writes_previews_and_publishes_an_entry(site, page, csp_violation
         assert "xml" in response.headers["content-type"]
         assert "<title>Families march in Lima</title>" in response.text()
         assert entry.get_absolute_url() in response.text()
+    anonymous.goto(site + "/es/news/")
+    expect(
+        anonymous.get_by_role("link", name="Las familias marchan en Lima")
+    ).to_be_visible()
+    spanish_feed = anonymous.request.get(site + "/es/news/feed/").text()
+    assert "<title>Las familias marchan en Lima</title>" in spanish_feed
     assert csp_violations == []
 
 

@@ -1,6 +1,6 @@
 """The sign form's error summary, rendered without a browser.
 
-test_signing_in_a_browser.py follows the summary in Chromium. Errors that
+tests/e2e/test_signing_in_a_browser.py follows the summary in Chromium. Errors that
 belong to no field (the petition closing between page and submission) cannot
 be produced from a browser, so their place in the summary is checked here.
 """
