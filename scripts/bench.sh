@@ -3,7 +3,8 @@
 # starts it (scripts/serve.sh: gunicorn workers plus the e-mail worker), with
 # wrk as the load generator on the same 2-core machine.
 #
-#   1. the petition page at 0 signatures, 16 concurrent clients;
+#   1. the petition page at 0 signatures, 16 concurrent clients, in English
+#      and in Spanish (/es/);
 #   2. signing for 20 s from 16 concurrent clients, then a check that every
 #      accepted signature is a row with its confirmation e-mail queued;
 #   3. the petition page again at 1,000,000 confirmed signatures;
@@ -47,9 +48,10 @@ for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5
 # Best of two runs after a warm-up: the machine's other tenants make single
 # runs vary by a tenth or more.
 page_rate() {
-  wrk -t2 -c16 -d5s "$BASE/petitions/bench/" >/dev/null  # warm up
+  local path="${1:-/petitions/bench/}"
+  wrk -t2 -c16 -d5s "$BASE$path" >/dev/null  # warm up
   for _ in 1 2; do
-    wrk -t2 -c16 -d"${DURATION_PAGE}s" "$BASE/petitions/bench/" \
+    wrk -t2 -c16 -d"${DURATION_PAGE}s" "$BASE$path" \
       | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "NON2XX " $NF > "/dev/stderr"}'
   done | sort -n | tail -n 1
 }
@@ -57,6 +59,9 @@ page_rate() {
 echo "== petition page, 0 signatures"
 page_zero=$(page_rate)
 echo "   $page_zero requests/s"
+echo "== petition page in Spanish, 0 signatures"
+page_zero_es=$(page_rate /es/petitions/bench/)
+echo "   $page_zero_es requests/s"
 
 echo "== signing, ${DURATION_SIGN}s, 16 clients"
 cookie_jar=$(mktemp)
@@ -94,6 +99,7 @@ fi
 {
   echo "Benchmark on $(nproc) cores, $(date -u +%Y-%m-%d), gunicorn ${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))} gthread workers x ${GUNICORN_THREADS:-4} threads, wrk -t2 -c16"
   echo "petition page, 0 signatures:        $page_zero requests/s (best of 2 x ${DURATION_PAGE}s)"
+  echo "same page in Spanish (/es/):         $page_zero_es requests/s"
   echo "signing (${DURATION_SIGN}s, 16 clients):       $sign_rate accepted/s ($accepted accepted, $refused refused) - $check"
   echo "petition page, $SEED signatures: $page_million requests/s ($ratio% of the rate at 0)"
   [ -n "$export_line" ] && echo "$export_line"
