@@ -58,6 +58,35 @@ def test_supporter_signs_on_a_phone_confirms_by_email_and_is_counted(
     assert csp_violations == []
 
 
+def test_supporter_switches_to_spanish_and_signs_in_spanish(site, page):
+    """The switcher keeps the page; the e-mail and every page after it speak
+    the language the supporter signed in."""
+    page.set_viewport_size(PHONE)
+    page.goto(petition_url(site))
+    page.get_by_role("link", name="Español").click()
+    page.wait_for_url(petition_url(site, "/es"))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Verdad, justicia y reparación para las víctimas de la represión en Perú"
+    )
+    fill_sign_form(page, full_name="Rosa Mamani", email="rosa@example.org")
+    submit_sign_form(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revisa tu correo")
+
+    message = confirmation_email("rosa@example.org")
+    assert message.subject.startswith("Confirma tu firma: ")
+    assert "Hola, Rosa:" in message.body
+    page.goto(link_in_email(message, "confirm"))
+    assert "/es/petitions/confirm/" in page.url
+    page.get_by_role("button", name="Confirmar mi firma").click()
+    expect(page.get_by_text("Eres la persona número 1 en sumarse.")).to_be_visible()
+    assert signature_count(page, site, "/es") == 1
+    # And back to English on the same page.
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(petition_url(site))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
 def test_supporter_sees_every_mistake_in_a_summary_that_leads_to_its_field(site, page):
     page.set_viewport_size(PHONE)
     # Jumps to a field happen at once (Bootstrap scrolls smoothly otherwise),
