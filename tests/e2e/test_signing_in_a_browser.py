@@ -212,3 +212,28 @@ def test_pages_fit_a_320_pixel_screen_without_sideways_scrolling(site, page):
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, path
+
+
+def test_a_browser_that_prefers_spanish_is_offered_the_spanish_page(site, browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    spanish = browser.new_context(locale="es-PE", viewport=PHONE)
+    page = spanish.new_page()
+    page.goto(petition_url(site))
+    hint = page.get_by_role("link", name="Esta página también está en español.")
+    expect(hint).to_be_visible()
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2aa"]}}
+    )
+    assert results.response["violations"] == []
+    hint.click()
+    page.wait_for_url(petition_url(site, "/es"))
+    # Already in Spanish: no hint.
+    expect(page.locator(".language-hint")).to_have_count(0)
+    spanish.close()
+
+    english = browser.new_context(locale="en-GB")
+    page = english.new_page()
+    page.goto(petition_url(site))
+    expect(page.locator(".language-hint")).to_be_hidden()
+    english.close()
