@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
@@ -106,11 +108,18 @@ class EntryAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     def preview_link(self, obj):
         if obj is None or obj.pk is None:
             return _("Save the entry first; then you can preview it here.")
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">{}</a>',
-            reverse("newsletters:preview", kwargs={"pk": obj.pk}),
-            _("Preview this entry as the public will see it (opens a new tab)"),
-        )
+        links = []
+        for code, name in settings.LANGUAGES:
+            with translation.override(code):
+                url = reverse("newsletters:preview", kwargs={"pk": obj.pk})
+            links.append(
+                format_html(
+                    '<a href="{}" target="_blank" rel="noopener">{}</a>',
+                    url,
+                    _("Preview in %(language)s (opens a new tab)") % {"language": name},
+                )
+            )
+        return format_html_join(mark_safe(" · "), "{}", ((link,) for link in links))
 
     @admin.action(
         description=_("Publish the selected entries now"), permissions=["publish"]

@@ -170,8 +170,11 @@ def test_two_editors_saving_one_slug_at_once_get_a_message_not_a_500(
 def test_change_form_links_to_the_preview(editor_client):
     entry = EntryFactory(draft=True)
     html = editor_client.get(f"{CHANGELIST}{entry.pk}/change/").content.decode()
+    # One preview per language.
     assert f'href="/news/preview/{entry.pk}/"' in html
-    assert "Preview this entry as the public will see it" in html
+    assert f'href="/es/news/preview/{entry.pk}/"' in html
+    assert "Preview in English (opens a new tab)" in html
+    assert "Preview in Spanish (opens a new tab)" in html
     # Django's "View on site" button goes to the preview too, since drafts have
     # no public address.
     assert f'<a href="/news/preview/{entry.pk}/" class="viewsitelink">' in html
