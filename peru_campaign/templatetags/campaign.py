@@ -1,9 +1,9 @@
 from django import template
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_info, override
 from django.utils.translation import gettext as _
 from modeltranslation.translator import translator
 from modeltranslation.utils import build_localized_fieldname
@@ -74,12 +74,19 @@ def language_versions(context) -> list[dict]:
     if path is None and request is not None:
         path = request.get_full_path() if request.method == "GET" else request.path
     current = get_language()
-    return [
-        {
-            "code": code,
-            "name": get_language_info(code)["name_local"].capitalize(),
-            "url": translate_url(path, code),
-            "current": code == current,
-        }
-        for code, _name in settings.LANGUAGES
-    ]
+    versions = []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(path, code)
+        if code != current and url == path:
+            # No such page to translate (a 404): offer that language's home page.
+            with override(code):
+                url = reverse("home")
+        versions.append(
+            {
+                "code": code,
+                "name": get_language_info(code)["name_local"].capitalize(),
+                "url": url,
+                "current": code == current,
+            }
+        )
+    return versions

@@ -367,3 +367,16 @@ def test_error_pages_are_labelled_with_the_language_they_are_in(template):
     assert '<html lang="es">' in html
     with translation.override("en"):
         assert '<html lang="en">' in render_to_string(template)
+
+
+def test_on_a_missing_page_the_switcher_leads_to_the_other_home_page(client):
+    # A missing campaign page (/<slug>/) has its twin address in the other
+    # language; an address no route knows has none, so the home page it is.
+    html = client.get("/es/no-such-page/").content.decode()
+    assert '<a href="/no-such-page/" hreflang="en" lang="en">English</a>' in html
+    response = client.get("/es/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert '<a href="/" hreflang="en" lang="en">English</a>' in html
+    html = client.get("/no/such/page/").content.decode()
+    assert '<a href="/es/" hreflang="es" lang="es">Español</a>' in html
