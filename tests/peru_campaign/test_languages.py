@@ -380,3 +380,11 @@ def test_on_a_missing_page_the_switcher_leads_to_the_other_home_page(client):
     assert '<a href="/" hreflang="en" lang="en">English</a>' in html
     html = client.get("/no/such/page/").content.decode()
     assert '<a href="/es/" hreflang="es" lang="es">Español</a>' in html
+
+
+def test_link_previews_show_a_card_in_the_page_language(client):
+    spanish = html_of(client, "/es/petitions/justice-for-peru/")
+    assert 'content="https://campaign.example/static/img/share-card-es.png"' in spanish
+    assert '<meta property="og:locale" content="es_PE">' in spanish
+    english = html_of(client, "/petitions/justice-for-peru/")
+    assert 'content="https://campaign.example/static/img/share-card.png"' in english
