@@ -201,20 +201,27 @@ def test_sign_form_fields_are_labelled_and_say_what_to_autofill(site, page):
     assert autocomplete["id_postcode"] == "postal-code"
 
 
+@pytest.mark.parametrize("prefix", LANGUAGES.values(), ids=LANGUAGES.keys())
 @pytest.mark.parametrize("width", [PHONE["width"], 1280])
-def test_targets_are_big_enough_or_far_enough_apart(site, page, width):
+def test_targets_are_big_enough_or_far_enough_apart(site, page, width, prefix):
     page.set_viewport_size({**PHONE, "width": width})
     for path in ["/", "/petitions/justice-for-peru/", "/news/"]:
-        page.goto(site + path)
+        page.goto(site + prefix + path)
         assert _small_targets(page) == [], path
 
 
-def test_focus_is_never_hidden_when_tabbing_through_the_petition_page(site, page):
+@pytest.mark.parametrize("language", LANGUAGES.keys())
+def test_focus_is_never_hidden_when_tabbing_through_the_petition_page(
+    site, page, language
+):
+    with translation.override(language):
+        skip_link = translation.gettext("Skip to main content")
+        sign_button = translation.gettext("Sign the petition")
     page.set_viewport_size(PHONE)
     # Bootstrap scrolls smoothly unless people ask for less motion; scrolling
     # at once lets each position be read as soon as the focus moves.
     page.emulate_media(reduced_motion="reduce")
-    page.goto(petition_url(site))
+    page.goto(petition_url(site, LANGUAGES[language]))
     reached = []
     for _ in range(200):
         page.keyboard.press("Tab")
@@ -223,10 +230,10 @@ def test_focus_is_never_hidden_when_tabbing_through_the_petition_page(site, page
             break
         reached.append(focused)
     names = [focused["element"] for focused in reached]
-    assert names[0] == 'a "Skip to main content"'
+    assert names[0] == f'a "{skip_link}"'
     for field in ["#id_full_name", "#id_country", "#id_consent", "#id_show_publicly"]:
         assert field in names
-    assert 'button "Sign the petition"' in names
+    assert f'button "{sign_button}"' in names
     assert "#id_website" not in names, "the field for bots is reachable"
     hidden = [
         focused
