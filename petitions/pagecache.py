@@ -68,7 +68,7 @@ def petition_context(petition: Petition, form: SignatureForm | None = None) -> d
         "public_signers": list(
             petition.signatures.shown_publicly()
             .order_by("-confirmed_at")
-            .only("full_name", "country")[:5]
+            .only("full_name", "country", "petition_id")[:5]
         ),
         "form": form or SignatureForm(),
     }

@@ -245,19 +245,40 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     return len(rows)
 
 
+def _sharing(petition_id: int, *, ip_hash: str = "", email_domain: str = "") -> Q:
+    if ip_hash:
+        return Q(petition_id=petition_id, ip_hash=ip_hash)
+    domain = email_domain.strip().lower().lstrip("@")
+    return Q(petition_id=petition_id, email_normalised__endswith=f"@{domain}")
+
+
 def signatures_invalidate_matching(
     *, petition: Petition, ip_hash: str = "", email_domain: str = ""
 ) -> int:
     """Invalidate every active signature of a petition sharing an IP hash or domain."""
     if bool(ip_hash) == bool(email_domain):
         raise ValidationError(_("Give either an IP hash or an e-mail domain."))
-    signatures = Signature.objects.filter(petition=petition)
-    if ip_hash:
-        signatures = signatures.filter(ip_hash=ip_hash)
+    condition = _sharing(petition.pk, ip_hash=ip_hash, email_domain=email_domain)
+    return signatures_invalidate(signatures=Signature.objects.filter(condition))
+
+
+def signatures_sharing_with(selected: QuerySet, *, shared: str) -> QuerySet:
+    """Every signature that shares, within its petition, an IP hash
+    (shared="ip_hash") or an e-mail domain (shared="email_domain") with one of
+    `selected`: one query, whatever the number of selected rows."""
+    if shared == "ip_hash":
+        pairs = selected.exclude(ip_hash="").values_list("petition_id", "ip_hash")
     else:
-        domain = email_domain.strip().lower().lstrip("@")
-        signatures = signatures.filter(email_normalised__endswith=f"@{domain}")
-    return signatures_invalidate(signatures=signatures)
+        pairs = [
+            (petition_id, email.rpartition("@")[2])
+            for petition_id, email in selected.exclude(
+                email_normalised=None
+            ).values_list("petition_id", "email_normalised")
+        ]
+    condition = Q(pk__in=[])
+    for petition_id, value in set(pairs):
+        condition |= _sharing(petition_id, **{shared: value})
+    return Signature.objects.filter(condition)
 
 
 # ------------------------------------------------------------------------------
