@@ -161,6 +161,10 @@ class Petition(models.Model):
 
 
 class SignatureQuerySet(models.QuerySet):
+    def active(self):
+        """Signatures that still stand: pending or confirmed."""
+        return self.filter(status__in=Signature.ACTIVE_STATUSES)
+
     def confirmed(self):
         return self.filter(status=Signature.Status.CONFIRMED)
 
@@ -202,6 +206,9 @@ class Signature(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WITHDRAWN = "withdrawn", _("Withdrawn by the signer")
         INVALIDATED = "invalidated", _("Invalidated by staff")
+
+    # Still standing; withdrawn and invalidated signatures are over for good.
+    ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
 
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="signatures"

@@ -128,10 +128,7 @@ def _signature_repeat(*, petition: Petition, email_normalised: str) -> SignOutco
         .filter(petition=petition, email_normalised=email_normalised)
         .first()
     )
-    if signature is None or signature.status not in (
-        Signature.Status.PENDING,
-        Signature.Status.CONFIRMED,
-    ):
+    if signature is None or signature.status not in Signature.ACTIVE_STATUSES:
         return SignOutcome.REPEAT_IGNORED
     if signature.repeat_emails_sent >= settings.SIGNATURE_MAX_REPEAT_EMAILS:
         return SignOutcome.REPEAT_IGNORED
@@ -154,10 +151,7 @@ def signature_confirm(*, signature_id: int, now=None) -> Signature:
         .filter(pk=signature_id)
         .first()
     )
-    if signature is None or signature.status in (
-        Signature.Status.WITHDRAWN,
-        Signature.Status.INVALIDATED,
-    ):
+    if signature is None or signature.status not in Signature.ACTIVE_STATUSES:
         raise ValidationError(
             _("This signature no longer exists. It may have been withdrawn."),
             code="gone",
@@ -224,9 +218,7 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     """Mark signatures as invalid (fraud, abuse); confirmed ones leave the count."""
     now = now or timezone.now()
     rows = list(
-        signatures.filter(
-            status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
-        )
+        signatures.active()
         .select_for_update()
         .values_list("pk", "status", "petition_id", "country")
     )

@@ -27,7 +27,7 @@ def send_signature_email(*, signature_id: int, kind: str, attempt: int = 1) -> s
     )
     if signature is None or not signature.email:
         return "skipped: no longer exists"
-    if signature.status not in (Signature.Status.PENDING, Signature.Status.CONFIRMED):
+    if signature.status not in Signature.ACTIVE_STATUSES:
         return f"skipped: {signature.status}"
     message = build_signature_email(signature, kind)
     try:

@@ -143,11 +143,11 @@ def confirm(request):
     signature_id, token, problem = _signature_from_token(request, "confirm")
     if problem:
         return _link_problem(request, problem)
-    signature = (
-        Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    )
     if request.method == "GET":
-        if signature is None or signature.status == Signature.Status.WITHDRAWN:
+        signature = (
+            Signature.objects.select_related("petition").filter(pk=signature_id).first()
+        )
+        if signature is None or signature.status not in Signature.ACTIVE_STATUSES:
             return _link_problem(
                 request,
                 _("This signature no longer exists. It may have been withdrawn."),

@@ -347,3 +347,12 @@ def test_home_page_shows_the_petition_and_its_form(client, campaign_content):
     assert "Truth, justice and redress" in html
     assert 'action="/petitions/justice-for-peru/sign/"' in html
     assert queued_emails() == []
+
+
+def test_an_invalidated_signature_gets_no_confirm_button(client, petition):
+    signature = SignatureFactory(petition=petition)
+    services.signatures_invalidate(signatures=Signature.objects.filter(pk=signature.pk))
+    token = tokens.make_token(signature.pk, "confirm")
+    response = client.get(f"/petitions/confirm/?t={token}")
+    assert response.status_code == 410
+    assert "Confirm my signature" not in response.content.decode()
