@@ -24,7 +24,10 @@ trap cleanup INT TERM EXIT
 worker_pid=$!
 
 # Housekeeping the privacy notice promises (see purge_expired_data), hourly.
-( while sleep 3600; do "$BIN/python" manage.py purge_expired_data; done ) &
+( while sleep 3600; do
+    "$BIN/python" manage.py purge_expired_data
+    "$BIN/python" manage.py prune_db_task_results --min-age-days 7
+  done ) &
 housekeeping_pid=$!
 
 "$BIN/gunicorn" peru_campaign.wsgi:application \

@@ -1,11 +1,11 @@
 """Delete what the privacy notice says we do not keep.
 
 - signatures never confirmed, SIGNATURE_PENDING_RETENTION_DAYS after signing;
-- rate-limit counters older than a day;
-- finished background-task records older than a week (their arguments hold
-  only signature ids, but there is no reason to keep them).
+- rate-limit counters older than a day.
 
-`make run` runs it every hour; in production, schedule it (cron, systemd timer).
+Finished background-task records are django-tasks-db's to prune: schedule its
+`prune_db_task_results` too. `make run` runs both every hour; in production,
+schedule them (cron, systemd timer).
 """
 
 import datetime
@@ -19,7 +19,7 @@ from petitions.models import Signature
 
 
 class Command(BaseCommand):
-    help = "Delete unconfirmed signatures and old rate-limit and task records."
+    help = "Delete unconfirmed signatures and old rate-limit counters."
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true")
@@ -36,14 +36,7 @@ class Command(BaseCommand):
             return
         deleted, _ = pending.delete()
         counters = ratelimit.purge_expired(older_than_seconds=86400)
-        from django_tasks_db.models import DBTaskResult
-
-        tasks, _ = (
-            DBTaskResult.objects.finished()
-            .filter(finished_at__lt=timezone.now() - datetime.timedelta(days=7))
-            .delete()
-        )
         self.stdout.write(
-            f"Deleted {deleted} unconfirmed signatures, {counters} rate-limit "
-            f"counters and {tasks} finished task records."
+            f"Deleted {deleted} unconfirmed signatures and {counters} rate-limit "
+            "counters."
         )
