@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from . import services
-from .exports import PER_DAY_SQL
+from .exports import PER_DAY_SQL, per_day_until
 from .models import Petition, Signature
 
 # The SVG's own coordinate system; it scales to the page width.
@@ -70,7 +70,6 @@ class Chart:
     height: int = CHART_HEIGHT
     plot_left: int = PLOT_LEFT
     plot_right: int = CHART_WIDTH - PLOT_RIGHT
-    baseline: int = CHART_HEIGHT - PLOT_BOTTOM
     label_y: int = CHART_HEIGHT - 8
     bars: list[Bar] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
@@ -85,7 +84,6 @@ class CountryLine:
 
 @dataclass(frozen=True)
 class Dashboard:
-    petition: Petition
     statuses: list[StatusLine]
     days: list[tuple[datetime.date, int]]
     countries: list[CountryLine]
@@ -119,9 +117,7 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
     now = now or timezone.now()
     today = timezone.localdate(now)
     week_first_day = today - datetime.timedelta(days=6)
-    # An open petition's series runs to today, so a quiet day shows as 0.
-    until = today if petition.is_accepting_signatures(now) else None
-    days = confirmed_per_day(petition=petition, until=until)
+    days = confirmed_per_day(petition=petition, until=per_day_until(petition, now))
     others = Signature.objects.filter(
         petition=petition,
         status__in=[
@@ -148,13 +144,12 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
         statuses.append(StatusLine(status=status, label=status.label, **figures))
     by_country, _updated_at = services.petition_counts_by_country(petition)
     return Dashboard(
-        petition=petition,
         statuses=statuses,
         days=days,
         countries=[
             CountryLine(
-                code="" if code == "unknown" else code,
-                name=countries.name(code) if code != "unknown" else "Unknown",
+                code=code,
+                name=countries.name(code) if code else "Unknown",
                 count=count,
             )
             for code, count in by_country.items()

@@ -40,7 +40,6 @@ def build_signature_email(signature, kind: str) -> EmailMultiAlternatives:
                 else ""
             ),
             "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
-            "SITE_URL": settings.SITE_URL,
         }
         subject = SUBJECTS[kind](petition)
         text = render_to_string(f"petitions/email/{kind}.txt", context)

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django_countries import countries
 
+from . import validators
 from .models import Petition, Signature, SignatureExport
 
 Kind = SignatureExport.Kind
@@ -53,7 +54,7 @@ EMAILS_PERMISSION = "petitions.export_emails"
 # one): = + - @ tab and carriage return. They are matched by code point with
 # ascii(), which reads the first character without copying the text, so the
 # check costs little per row.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = (*validators.FORMULA_PREFIXES, "\t", "\r")
 _TRIGGER_CODES = ", ".join(str(ord(char)) for char in FORMULA_TRIGGERS)
 
 
@@ -131,6 +132,13 @@ HEADERS = {
 }
 
 
+def per_day_until(petition: Petition, now=None):
+    """The last day of PER_DAY_SQL's series: today while the petition is open,
+    so a quiet day shows as 0; else its last confirmation."""
+    now = now or timezone.now()
+    return timezone.localdate(now) if petition.is_accepting_signatures(now) else None
+
+
 def export_query(
     *, petition: Petition, kind: str, with_emails: bool = False
 ) -> tuple[list[str], str, dict]:
@@ -146,9 +154,7 @@ def export_query(
     }
     if kind == Kind.BY_DAY:
         sql = f"SELECT to_char(day, 'YYYY-MM-DD'), confirmed FROM ({PER_DAY_SQL}) AS d"
-        # Like the dashboard: an open petition's days run to today.
-        accepting = petition.is_accepting_signatures()
-        params["until"] = timezone.localdate() if accepting else None
+        params["until"] = per_day_until(petition)
         return header, sql, params
     with translation.override("en"):
         named = list(countries)

@@ -303,7 +303,8 @@ def petition_signature_count(petition: Petition) -> int:
 
 
 def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
-    """Confirmed signatures per country (most first) and when a count last moved."""
+    """Confirmed signatures per country code ("" where none was recorded), most
+    first, and when a count last moved."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT country, SUM(count), MAX(updated_at) FROM petitions_signaturecount "
@@ -312,7 +313,7 @@ def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], obje
             [petition.pk],
         )
         rows = cursor.fetchall()
-    by_country = {country or "unknown": int(total) for country, total, _at in rows}
+    by_country = {country: int(total) for country, total, _at in rows}
     updated_at = max((at for _c, _t, at in rows), default=None)
     return by_country, updated_at
 

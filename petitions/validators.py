@@ -25,7 +25,7 @@ _LINK_PATTERN = re.compile(
     re.IGNORECASE,
 )
 # Spreadsheet programs treat cells starting with these as formulas.
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 # Providers that ignore dots and/or +tags in the local part, so that
 # j.doe+x@gmail.com and jdoe@gmail.com are one person.
@@ -80,7 +80,7 @@ def clean_full_name(value: str) -> str:
         raise ValidationError(
             _("Enter your name only, without web addresses."), code="link"
         )
-    if name.startswith(_FORMULA_PREFIXES):
+    if name.startswith(FORMULA_PREFIXES):
         raise ValidationError(
             _("Your name cannot start with =, +, - or @."), code="formula"
         )

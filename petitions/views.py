@@ -250,7 +250,9 @@ def petition_json(request, slug):
             "state": petition.state,
             "signature_count": sum(by_country.values()),
             "goal": petition.goal_for(sum(by_country.values())),
-            "signatures_by_country": by_country,
+            "signatures_by_country": {
+                country or "unknown": count for country, count in by_country.items()
+            },
             "updated_at": (updated_at or petition.updated_at).isoformat(),
         }
     )
