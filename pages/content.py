@@ -1,48 +1,30 @@
 """Load pages and their timelines from content/pages/*.toml."""
 
-import datetime
 from pathlib import Path
 
-from peru_campaign.content import (
-    LoadReport,
-    fill_blank_translations,
-    fill_blank_translations_of_rows,
-    read_documents,
-    translated_values,
-)
+from peru_campaign.content import Children, LoadReport, load_translated, read_documents
 
-from .models import Page, TimelineEvent
-
-PAGE_TEXT = ("title", "summary", "body")
-EVENT_TEXT = ("date_label", "title", "body", "source_title")
+from .models import Page
 
 
 def load(content_dir: Path, report: LoadReport) -> None:
     for document in read_documents("pages", content_dir):
-        label = f"page {document['slug']}"
-        page, created = Page.objects.get_or_create(
-            slug=document["slug"], defaults=translated_values(document, *PAGE_TEXT)
+        events = Children(
+            "events",
+            document.get("events", []),
+            text_keys=("date_label", "title", "body", "source_title"),
+            match=("title_en", "title"),
+            fields=lambda event, _position: {
+                "date": event["date"],
+                "source_url": event.get("source_url", ""),
+            },
         )
-        report.add(label, created)
-        events = document.get("events", [])
-        if created:
-            TimelineEvent.objects.bulk_create(
-                TimelineEvent(
-                    page=page,
-                    date=datetime.date.fromisoformat(str(event["date"])),
-                    source_url=event.get("source_url", ""),
-                    **translated_values(event, *EVENT_TEXT),
-                )
-                for event in events
-            )
-            continue
-        filled = fill_blank_translations(page, translated_values(document, *PAGE_TEXT))
-        filled |= fill_blank_translations_of_rows(
-            page.events.all(),
-            events,
-            row_key="title_en",
-            item_key="title",
-            text_keys=EVENT_TEXT,
+        load_translated(
+            Page,
+            lookup={"slug": document["slug"]},
+            document=document,
+            text_keys=("title", "summary", "body"),
+            children=(events,),
+            report=report,
+            label=f"page {document['slug']}",
         )
-        if filled:
-            report.translated.append(label)

@@ -12,10 +12,12 @@ language (`title` and `title_es`).
 """
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from modeltranslation.utils import build_localized_fieldname
 
 CONTENT_DIR = settings.BASE_DIR / "content"
 
@@ -47,7 +49,7 @@ def translated_values(source: dict, *keys: str) -> dict[str, str]:
             suffix = "" if code == settings.LANGUAGE_CODE else f"_{code}"
             text = source.get(key + suffix)
             if text is not None:
-                values[f"{key}_{code}"] = text.strip()
+                values[build_localized_fieldname(key, code)] = text.strip()
     return values
 
 
@@ -61,16 +63,61 @@ def fill_blank_translations(obj, values: dict[str, str]) -> bool:
     return bool(blank)
 
 
-def fill_blank_translations_of_rows(
-    rows, items: list[dict], *, row_key: str, item_key: str, text_keys: tuple
-) -> bool:
-    """The same for child rows (timeline events, sources, concerns), each matched
-    to the file's item whose `item_key` equals the row's `row_key`; rows staff
-    changed so that they match nothing are left alone."""
-    by_key = {getattr(row, row_key): row for row in rows}
-    filled = False
-    for item in items:
-        row = by_key.get(item[item_key])
-        if row is not None:
-            filled |= fill_blank_translations(row, translated_values(item, *text_keys))
-    return filled
+@dataclass
+class Children:
+    """Rows that belong to a loaded object (timeline events, sources, concerns):
+    the file's `items` under the reverse relation `related_name`."""
+
+    related_name: str
+    items: list[dict]
+    text_keys: tuple[str, ...]
+    # Pairs an existing row with its item: (row field, item key). Rows staff
+    # changed so that they match nothing are left alone.
+    match: tuple[str, str]
+    # The row's other fields, from the item and its position.
+    fields: Callable[[dict, int], dict] = lambda item, position: {}
+
+
+def load_translated(
+    model,
+    *,
+    lookup: dict,
+    document: dict,
+    text_keys: tuple[str, ...],
+    fields: dict | None = None,
+    children: tuple[Children, ...] = (),
+    report: LoadReport,
+    label: str,
+):
+    """Create the object and its children when missing; otherwise fill only
+    the translations still empty in it and its children."""
+    values = translated_values(document, *text_keys)
+    obj, created = model.objects.get_or_create(
+        **lookup, defaults={**values, **(fields or {})}
+    )
+    report.add(label, created)
+    if created:
+        for child in children:
+            relation = getattr(obj, child.related_name)
+            relation.model.objects.bulk_create(
+                relation.model(
+                    **{relation.field.name: obj},
+                    **child.fields(item, position),
+                    **translated_values(item, *child.text_keys),
+                )
+                for position, item in enumerate(child.items)
+            )
+        return obj
+    filled = fill_blank_translations(obj, values)
+    for child in children:
+        row_key, item_key = child.match
+        rows = {
+            getattr(row, row_key): row for row in getattr(obj, child.related_name).all()
+        }
+        for item in child.items:
+            if item[item_key] in rows:
+                row_values = translated_values(item, *child.text_keys)
+                filled |= fill_blank_translations(rows[item[item_key]], row_values)
+    if filled:
+        report.translated.append(label)
+    return obj
