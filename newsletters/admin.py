@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+from modeltranslation.utils import get_translation_fields
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
@@ -63,13 +64,7 @@ class StateFilter(admin.SimpleListFilter):
 class EntryAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "month_covered", "state", "pub_date"]
     list_filter = [YearFilter, StateFilter]
-    search_fields = [
-        *(
-            f"{field}_{code}"
-            for field in ("title", "summary", "body")
-            for code in ("en", "es")
-        )
-    ]
+    search_fields = get_translation_fields("title", "summary", "body")
     prepopulated_fields = {"slug": ["title"]}
     inlines = [EntrySourceInline]
     actions = ["publish_entries", "unpublish_entries"]

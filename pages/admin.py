@@ -1,5 +1,6 @@
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.utils import get_translation_fields
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
@@ -14,5 +15,5 @@ class TimelineEventInline(TranslationStackedInline):
 @admin.register(Page)
 class PageAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "slug", "updated_at"]
-    search_fields = ["title_en", "title_es", "body_en", "body_es"]
+    search_fields = get_translation_fields("title", "body")
     inlines = [TimelineEventInline]

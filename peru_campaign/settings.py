@@ -269,10 +269,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 # Campaign content (pages, petition, news, reports) is kept in both languages
-# by django-modeltranslation; a Spanish field left empty shows the English text,
-# marked as untranslated on the page.
-MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
-MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# by django-modeltranslation; a Spanish field left empty shows the English text
+# (its default fallback, LANGUAGE_CODE), marked as untranslated on the page.
 # The admin fills a new slug from the English title.
 MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 LOCALE_PATHS = [BASE_DIR / "locale"]

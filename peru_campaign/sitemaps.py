@@ -15,12 +15,17 @@ class TranslatedSitemap(Sitemap):
     alternates = True
     x_default = True
 
+    def lastmod(self, obj):
+        return obj.updated_at
+
 
 class StaticViewSitemap(TranslatedSitemap):
     changefreq = "weekly"
 
     def items(self):
         return ["home", "newsletters:index", "reports:index"]
+
+    lastmod = None  # named views, not rows
 
     def location(self, item):
         return reverse(item)
@@ -30,10 +35,7 @@ class PageSitemap(TranslatedSitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Page.objects.order_by("slug")
-
-    def lastmod(self, page):
-        return page.updated_at
+        return Page.objects.all()
 
 
 class PetitionSitemap(TranslatedSitemap):
@@ -41,9 +43,6 @@ class PetitionSitemap(TranslatedSitemap):
 
     def items(self):
         return Petition.objects.public().order_by("slug")
-
-    def lastmod(self, petition):
-        return petition.updated_at
 
 
 class EntrySitemap(TranslatedSitemap):
@@ -53,18 +52,12 @@ class EntrySitemap(TranslatedSitemap):
         # Drafts and scheduled entries stay out until they are public.
         return Entry.objects.published()
 
-    def lastmod(self, entry):
-        return entry.updated_at
-
 
 class ReportSitemap(TranslatedSitemap):
     changefreq = "yearly"
 
     def items(self):
         return Report.objects.published()
-
-    def lastmod(self, report):
-        return report.updated_at
 
 
 SITEMAPS = {

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from modeltranslation.admin import TranslationAdmin
+from modeltranslation.utils import get_translation_fields
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
@@ -38,7 +39,7 @@ class ReadOnlyAdminMixin:
 class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
-    search_fields = ["title_en", "title_es", "summary_en", "summary_es"]
+    search_fields = get_translation_fields("title", "summary")
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["confirmed_signatures"]
     fieldsets = [

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+from modeltranslation.utils import get_translation_fields
 
 from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
 
@@ -16,15 +17,9 @@ class ReportConcernInline(TranslationTabularInline):
 class ReportAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "publisher", "year", "is_published"]
     list_filter = ["is_published", "year", "publisher"]
-    search_fields = [
-        *(
-            f"{field}_{code}"
-            for field in ("title", "publisher", "summary")
-            for code in ("en", "es")
-        ),
-        "concerns__text_en",
-        "concerns__text_es",
-    ]
+    search_fields = get_translation_fields(
+        "title", "publisher", "summary", "concerns__text"
+    )
     prepopulated_fields = {"slug": ["title"]}
     inlines = [ReportConcernInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

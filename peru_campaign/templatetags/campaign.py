@@ -24,7 +24,9 @@ def shows_english_in_place_of_translation(obj, field_name: str) -> bool:
     if language == settings.LANGUAGE_CODE:
         return False
     own = getattr(obj, build_localized_fieldname(field_name, language), None)
-    english = getattr(obj, build_localized_fieldname(field_name, "en"), None)
+    english = getattr(
+        obj, build_localized_fieldname(field_name, settings.LANGUAGE_CODE), None
+    )
     return not own and bool(english)
 
 
