@@ -52,7 +52,7 @@ class StateFilter(admin.SimpleListFilter):
         now = timezone.now()
         match self.value():
             case "public":
-                return queryset.filter(is_published=True, pub_date__lte=now)
+                return queryset.published()
             case "scheduled":
                 return queryset.filter(is_published=True, pub_date__gt=now)
             case "draft":

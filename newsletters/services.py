@@ -27,7 +27,6 @@ def entry_publish(*, entry: Entry, at: datetime.datetime | None = None) -> bool:
         return False
     entry.is_published = True
     entry.pub_date = at or now
-    entry.full_clean()
     entry.save(update_fields=["is_published", "pub_date", "updated_at"])
     return True
 

@@ -1,9 +1,12 @@
 """Site-wide views: the home page, the health check and robots.txt."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -49,14 +52,21 @@ def healthz(request):
 
 @require_GET
 def robots_txt(request):
+    # Confirmation and withdrawal links carry personal tokens; previews are
+    # for staff. Each exists once per language.
+    private = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            private += [
+                reverse("petitions:confirm"),
+                reverse("petitions:withdraw"),
+                reverse("petitions:unsubscribe"),
+                reverse("newsletters:index") + "preview/",  # + <pk>/
+            ]
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        # Confirmation and withdrawal links carry personal tokens.
-        "Disallow: /petitions/confirm/",
-        "Disallow: /petitions/withdraw/",
-        "Disallow: /petitions/unsubscribe/",
-        "Disallow: /news/preview/",
+        *(f"Disallow: {path}" for path in private),
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

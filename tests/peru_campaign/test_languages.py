@@ -388,3 +388,10 @@ def test_link_previews_show_a_card_in_the_page_language(client):
     assert '<meta property="og:locale" content="es_PE">' in spanish
     english = html_of(client, "/petitions/justice-for-peru/")
     assert 'content="https://campaign.example/static/img/share-card.png"' in english
+
+
+def test_robots_keep_token_pages_out_of_search_in_both_languages(client):
+    robots = client.get("/robots.txt").content.decode()
+    for prefix in ["", "/es"]:
+        for path in ["petitions/confirm/", "petitions/withdraw/", "news/preview/"]:
+            assert f"Disallow: {prefix}/{path}\n" in robots
