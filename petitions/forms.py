@@ -137,24 +137,21 @@ class SignatureForm(forms.Form):
             ),
         )
 
-    def clean_full_name(self):
-        return validators.clean_full_name(self.cleaned_data["full_name"])
-
-    def clean_email(self):
-        return validators.clean_email(self.cleaned_data["email"])
-
-    def clean_country(self):
-        return validators.clean_country(self.cleaned_data["country"])
-
     def clean(self):
+        # The same rules signature_create applies, so commands and the admin
+        # cannot store what this form refuses.
         cleaned = super().clean()
-        if "country" in cleaned and "postcode" in cleaned:
-            try:
-                cleaned["postcode"] = validators.clean_postcode(
-                    cleaned["postcode"], cleaned["country"]
+        try:
+            cleaned.update(
+                validators.clean_signer(
+                    full_name=cleaned.get("full_name", ""),
+                    email=cleaned.get("email", ""),
+                    country=cleaned.get("country", ""),
+                    postcode=cleaned.get("postcode", ""),
                 )
-            except ValidationError as error:
-                self.add_error("postcode", error)
+            )
+        except ValidationError as error:
+            self.add_error(None, error)
         return cleaned
 
     @property

@@ -70,26 +70,9 @@ def signature_create(
     now = now or timezone.now()
     if not petition.is_accepting_signatures(now):
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
-    errors = {}
-    cleaned = {}
-    for field, clean in [
-        ("full_name", lambda: validators.clean_full_name(full_name)),
-        ("email", lambda: validators.clean_email(email)),
-        ("country", lambda: validators.clean_country(country)),
-    ]:
-        try:
-            cleaned[field] = clean()
-        except ValidationError as error:
-            errors[field] = error.error_list
-    if "country" in cleaned:
-        try:
-            cleaned["postcode"] = validators.clean_postcode(
-                postcode, cleaned["country"]
-            )
-        except ValidationError as error:
-            errors["postcode"] = error.error_list
-    if errors:
-        raise ValidationError(errors)
+    cleaned = validators.clean_signer(
+        full_name=full_name, email=email, country=country, postcode=postcode
+    )
     email_normalised = validators.normalise_email(cleaned["email"])
     try:
         with transaction.atomic():

@@ -143,3 +143,29 @@ def clean_postcode(value: str, country: str) -> str:
             code="postcode",
         )
     return postcode
+
+
+def clean_signer(
+    *, full_name: str, email: str, country: str, postcode: str = ""
+) -> dict[str, str]:
+    """A signer's details, cleaned; or one ValidationError naming every field
+    at fault, which the sign form shows beside each field."""
+    errors = {}
+    cleaned = {}
+    for field, clean, value in [
+        ("full_name", clean_full_name, full_name),
+        ("email", clean_email, email),
+        ("country", clean_country, country),
+    ]:
+        try:
+            cleaned[field] = clean(value)
+        except ValidationError as error:
+            errors[field] = error.error_list
+    if "country" in cleaned:
+        try:
+            cleaned["postcode"] = clean_postcode(postcode, cleaned["country"])
+        except ValidationError as error:
+            errors["postcode"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
