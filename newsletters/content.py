@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from peru_campaign.content import Children, LoadReport, load_translated, read_documents
+from core.content import Children, LoadReport, load_translated, read_documents
 
 from .models import Entry
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from modeltranslation.utils import get_translation_fields
 
-from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+from core.admin_mixins import ConstraintRaceAdminMixin
 
 from .models import Page, TimelineEvent
 

@@ -85,7 +85,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
-    "peru_campaign",
+    "core",
     "pages",
     "petitions",
     "newsletters",
@@ -123,7 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "peru_campaign.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     }
@@ -191,7 +191,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "peru_campaign.client_ip.client_ip_for_axes"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip_for_axes"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

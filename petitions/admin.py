@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
-from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+from core.admin_mixins import ConstraintRaceAdminMixin
 
 from . import exports, services
 from .dashboard import petition_dashboard

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from peru_campaign.content import LoadReport, load_translated, read_documents
+from core.content import LoadReport, load_translated, read_documents
 
 from .models import Petition
 

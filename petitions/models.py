@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from peru_campaign.markdown import render_markdown
+from core.markdown import render_markdown
 
 # Confirmations spread their increments over this many rows per country, so a
 # surge never queues every request behind one counter row.
@@ -246,6 +246,18 @@ class Signature(models.Model):
     consent_language = models.CharField(max_length=10)
     wants_updates = models.BooleanField(default=False)
     show_publicly = models.BooleanField(default=False)
+    # First-party campaign attribution (?source=newsletter-july, a partner's
+    # widget, an API client): never a cookie, never a third party.
+    source = models.CharField(
+        max_length=64,
+        blank=True,
+        # Raw-SQL writers (bulk imports, benchmarks) may leave it out.
+        db_default="",
+        help_text=_(
+            "Where the signer came from, e.g. a newsletter or a partner; "
+            "letters, digits, dots, dashes and underscores only."
+        ),
+    )
     # Lifecycle.
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)

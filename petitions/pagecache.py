@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from peru_campaign.context_processors import site
+from core.context_processors import site
 
 from . import services
 from .forms import SignatureForm

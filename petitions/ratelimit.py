@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from peru_campaign.client_ip import client_ip
+from core.client_ip import client_ip
 
 
 @dataclass(frozen=True)

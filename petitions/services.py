@@ -58,6 +58,7 @@ def signature_create(
     show_publicly: bool = False,
     consent_language: str | None = None,
     ip_hash: str = "",
+    source: str = "",
     now=None,
 ) -> SignOutcome:
     """Record a pending signature and queue its confirmation e-mail, atomically.
@@ -88,6 +89,7 @@ def signature_create(
                 consent_version=settings.SIGNATURE_CONSENT_VERSION,
                 consent_language=(consent_language or get_language() or "en")[:10],
                 ip_hash=ip_hash,
+                source=validators.clean_source(source),
                 created_at=now,
             )
             # Same transaction: the e-mail task exists if and only if the row does.

@@ -145,6 +145,16 @@ def clean_postcode(value: str, country: str) -> str:
     return postcode
 
 
+_SOURCE_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def clean_source(source: str) -> str:
+    """A campaign source label, folded to a short safe slug; never an error,
+    because a mangled tracking parameter must not stop anyone signing."""
+    folded = unicodedata.normalize("NFKC", source or "").strip().lower()
+    return _SOURCE_UNSAFE.sub("-", folded).strip("-.")[:64]
+
+
 def clean_signer(
     *, full_name: str, email: str, country: str, postcode: str = ""
 ) -> dict[str, str]:

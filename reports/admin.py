@@ -3,7 +3,7 @@ from django.db import models
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from modeltranslation.utils import get_translation_fields
 
-from peru_campaign.admin_mixins import ConstraintRaceAdminMixin
+from core.admin_mixins import ConstraintRaceAdminMixin
 
 from .models import Report, ReportConcern
 

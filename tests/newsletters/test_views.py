@@ -10,7 +10,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peru_campaign.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
+from core.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 
 from .factories import (
     EntryFactory,

@@ -227,3 +227,8 @@ def test_count_rows_stay_bounded_by_countries_and_shards(petition):
 def test_public_first_name_never_shows_the_surname():
     assert Signature(full_name="Ana María Quispe").public_first_name == "Ana"
     assert Signature(full_name="").public_first_name == ""
+
+
+def test_signing_records_the_campaign_source_folded_to_a_safe_label(sign):
+    sign(source="  Newsletter-JULY <script>  ")
+    assert Signature.objects.get().source == "newsletter-july-script"

@@ -116,3 +116,17 @@ def test_any_email_is_either_clean_or_refused(raw):
         assert len(email) <= 254 and "@" in email
         once = validators.normalise_email(email)
         assert validators.normalise_email(once) == once
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("newsletter-july", "newsletter-july"),
+        ("ＰＡＲＴＮＥＲ", "partner"),
+        ("a b/c", "a-b-c"),
+        ("", ""),
+        ("x" * 100, "x" * 64),
+    ],
+)
+def test_a_source_label_is_folded_never_refused(raw, cleaned):
+    assert validators.clean_source(raw) == cleaned

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from modeltranslation.translator import translator
 from modeltranslation.utils import build_localized_fieldname
 
-from peru_campaign.markdown import render_markdown
+from core.markdown import render_markdown
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ from importlib import import_module
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from peru_campaign.content import CONTENT_DIR, LoadReport
+from core.content import CONTENT_DIR, LoadReport
 
 # Order matters: the home page and petition refer to pages loaded before them.
 CONTENT_LOADERS = [
