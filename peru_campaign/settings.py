@@ -315,9 +315,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # A worker beats every 5 s; one silent for 20 s is taken for dead, and the
 # retry_stalled_jobs task (core/tasks.py, every 15 s) puts its jobs back in
 # the queue, so work held by a crashed worker runs again within a minute.
+# The worker polls for new jobs each second instead of LISTENing: its LISTEN
+# connection does not survive a database restart (the worker stops), while
+# its pool reconnects with back-off and rides out an outage of up to 30 s.
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": 5,
     "stalled_worker_timeout": 20,
+    "listen_notify": False,
+    "fetch_job_polling_interval": 1,
 }
 
 # ------------------------------------------------------------------------------
