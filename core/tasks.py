@@ -14,6 +14,7 @@ from procrastinate.contrib.django import app
 logger = logging.getLogger(__name__)
 
 FINISHED_JOBS_KEPT_HOURS = 7 * 24
+HOUSEKEEPING_JOBS_KEPT_HOURS = 1
 
 
 def stalled_after_seconds() -> float:
@@ -51,14 +52,20 @@ async def retry_stalled_jobs(context, timestamp: int) -> int:
     return len(stalled)
 
 
-@app.periodic(cron="40 3 * * *")
+@app.periodic(cron="40 * * * *")
 @app.task(queue="housekeeping", queueing_lock="remove_old_jobs", pass_context=True)
 async def remove_old_jobs(context, timestamp: int) -> None:
-    """Daily, forget jobs finished (sent, failed or cancelled) over a week ago."""
-    await builtin_tasks.remove_old_jobs(
-        context,
-        max_hours=FINISHED_JOBS_KEPT_HOURS,
-        remove_failed=True,
-        remove_cancelled=True,
-        remove_aborted=True,
-    )
+    """Hourly, forget jobs finished (sent, failed or cancelled) over a week ago,
+    and the queue's own housekeeping jobs (four a minute) after an hour."""
+    for queue, hours in (
+        ("housekeeping", HOUSEKEEPING_JOBS_KEPT_HOURS),
+        (None, FINISHED_JOBS_KEPT_HOURS),
+    ):
+        await builtin_tasks.remove_old_jobs(
+            context,
+            max_hours=hours,
+            queue=queue,
+            remove_failed=True,
+            remove_cancelled=True,
+            remove_aborted=True,
+        )

@@ -52,8 +52,12 @@ def run_jobs(django_db_serialized_rollback, transactional_db):
     timing. A test that wants a periodic job defers it itself.
     """
     from django.db import connection
-    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django import procrastinate_app
     from procrastinate.periodic import PeriodicRegistry
+
+    # The app itself: procrastinate.contrib.django.app is a proxy to it, and an
+    # attribute set on the proxy would not reach the worker.
+    app = procrastinate_app.current_app
 
     def run(*, queues=None, include_scheduled=False):
         if include_scheduled:

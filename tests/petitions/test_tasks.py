@@ -142,6 +142,8 @@ def test_the_worker_sends_a_queued_email(sign, run_jobs):
     run_jobs()
     assert len(mail.outbox) == 1
     assert email_job().status == "succeeded"
+    # run_jobs leaves the periodic schedules out: no housekeeping job appeared.
+    assert ProcrastinateJob.objects.count() == 1
 
 
 def test_a_failed_send_is_retried_with_back_off_then_given_up(
@@ -233,7 +235,7 @@ def test_housekeeping_is_scheduled_from_the_worker():
     }
     assert schedules == {
         "core.tasks.retry_stalled_jobs": "* * * * * */15",
-        "core.tasks.remove_old_jobs": "40 3 * * *",
+        "core.tasks.remove_old_jobs": "40 * * * *",
         "petitions.tasks.purge_expired_data": "17 * * * *",
     }
 
@@ -259,21 +261,31 @@ def test_purge_expired_data_runs_the_command(settings):
     assert list(Signature.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
-def test_jobs_finished_over_a_week_ago_are_removed(sign, run_jobs):
-    sign()
-    sign(email="bea@example.org")
-    run_jobs()
-    old, recent = ProcrastinateJob.objects.filter(task_name=EMAIL_TASK).order_by("id")
+def _finished_ago(job_id: int, interval: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE procrastinate_events SET at = now() - interval '8 days' "
+            "UPDATE procrastinate_events SET at = now() - %s::interval "
             "WHERE job_id = %s",
-            [old.pk],
+            [interval, job_id],
         )
+
+
+def test_old_finished_jobs_are_removed(sign, run_jobs):
+    sign()
+    sign(email="bea@example.org")
+    for timestamp in (0, 1):  # one at a time: the check has a queueing lock
+        retry_stalled_jobs.defer(timestamp=timestamp)
+        run_jobs()
+    old_email, recent_email = ProcrastinateJob.objects.filter(
+        task_name=EMAIL_TASK
+    ).order_by("id")
+    old_check, recent_check = ProcrastinateJob.objects.filter(
+        task_name=retry_stalled_jobs.name
+    ).order_by("id")
+    _finished_ago(old_email.pk, "8 days")
+    _finished_ago(recent_email.pk, "6 days")
+    _finished_ago(old_check.pk, "2 hours")
     remove_old_jobs.defer(timestamp=0)
     run_jobs()
-    assert list(
-        ProcrastinateJob.objects.filter(task_name=EMAIL_TASK).values_list(
-            "pk", flat=True
-        )
-    ) == [recent.pk]
+    kept = ProcrastinateJob.objects.exclude(task_name=remove_old_jobs.name)
+    assert set(kept.values_list("pk", flat=True)) == {recent_email.pk, recent_check.pk}
