@@ -83,8 +83,7 @@ INSTALLED_APPS = [
     "django_countries",
     "csp",
     "axes",
-    "django_tasks",
-    "django_tasks_db",
+    "procrastinate.contrib.django",
     "core",
     "pages",
     "petitions",
@@ -312,10 +311,18 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-    }
+# Background jobs: Procrastinate, on this same PostgreSQL (procrastinate_* tables).
+# A worker beats every 5 s; one silent for 20 s is taken for dead, and the
+# retry_stalled_jobs task (core/tasks.py, every 15 s) puts its jobs back in
+# the queue, so work held by a crashed worker runs again within a minute.
+# The worker polls for new jobs each second instead of LISTENing: its LISTEN
+# connection does not survive a database restart (the worker stops), while
+# its pool reconnects with back-off and rides out an outage of up to 30 s.
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": 5,
+    "stalled_worker_timeout": 20,
+    "listen_notify": False,
+    "fetch_job_polling_interval": 1,
 }
 
 # ------------------------------------------------------------------------------
@@ -333,5 +340,8 @@ LOGGING = {
         # 404s and 4xx carry URLs with tokens; keep them out of the logs.
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # Procrastinate logs every job's start and end and every schedule tick
+        # (one every 15 s) at INFO; failures come at WARNING and ERROR.
+        "procrastinate": {"level": "WARNING"},
     },
 }

@@ -1,23 +1,43 @@
-"""Background tasks (django-tasks, the API of Django 6's django.tasks)."""
+"""Background jobs of the petitions app (Procrastinate, run by the worker).
 
-import datetime
+Procrastinate finds this module by name (tasks.py) when Django starts.
+"""
+
+import io
 import logging
 
-from django.utils import timezone
-from django_tasks import task
+from django.core.management import call_command
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # sends in all, the first included
+# Procrastinate waits 4**n seconds after the n-th failure: 4 s, 16 s, 1 min,
+# 4 min, 17 min, 68 min, 4.6 h; the last attempt comes about 6 h after the first.
+RETRY_BASE_SECONDS = 4
 
 
-@task()
-def send_signature_email(*, signature_id: int, kind: str, attempt: int = 1) -> str:
-    """Send one e-mail about a signature, retrying with back-off on failure.
+class EmailNotSent(Exception):
+    """A send failed; carries the error's class only, since the worker logs the
+    exception and SMTP errors can quote the recipient's address."""
+
+
+@app.task(
+    queue="emails",
+    # Procrastinate's max_attempts counts retries, after the first run.
+    retry=RetryStrategy(
+        max_attempts=MAX_ATTEMPTS - 1, exponential_wait=RETRY_BASE_SECONDS
+    ),
+    pass_context=False,
+)
+def send_signature_email(*, signature_id: int, kind: str) -> str:
+    """Send one e-mail about a signature; Procrastinate retries it on failure.
 
     Only the signature id travels through the queue; the address is read when
     the e-mail is sent, so a withdrawal in the meantime stops it. Logs carry
-    ids and error classes, never addresses.
+    ids and error classes, never addresses. After MAX_ATTEMPTS failures the job
+    ends as `failed` and the worker logs it at ERROR level.
     """
     from .emails import build_signature_email
     from .models import Signature
@@ -33,26 +53,20 @@ def send_signature_email(*, signature_id: int, kind: str, attempt: int = 1) -> s
     try:
         message.send()
     except Exception as error:
-        if attempt >= MAX_ATTEMPTS:
-            logger.error(
-                "Gave up on %s e-mail for signature %s after %s attempts (%s)",
-                kind,
-                signature_id,
-                attempt,
-                type(error).__name__,
-            )
-            return "failed"
-        delay = datetime.timedelta(seconds=min(30 * 2 ** (attempt - 1), 3600))
-        send_signature_email.using(run_after=timezone.now() + delay).enqueue(
-            signature_id=signature_id, kind=kind, attempt=attempt + 1
-        )
         logger.warning(
-            "Could not send %s e-mail for signature %s (%s); retry %s in %ss",
+            "Could not send %s e-mail for signature %s (%s)",
             kind,
             signature_id,
             type(error).__name__,
-            attempt + 1,
-            int(delay.total_seconds()),
         )
-        return "retrying"
+        raise EmailNotSent(type(error).__name__) from None
     return "sent"
+
+
+@app.periodic(cron="17 * * * *")
+@app.task(queue="housekeeping", queueing_lock="purge_expired_data")
+def purge_expired_data(timestamp: int) -> str:
+    """Hourly, what the privacy notice says we do not keep (the command's job)."""
+    output = io.StringIO()
+    call_command("purge_expired_data", stdout=output)
+    return output.getvalue().strip()

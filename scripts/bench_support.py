@@ -3,7 +3,7 @@
 import time
 
 from django.db import connection, transaction
-from django_tasks_db.models import DBTaskResult
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from petitions.models import Petition, RateLimitCounter, Signature
 from petitions.services import signature_counts_reconcile
@@ -33,7 +33,12 @@ def reset() -> None:
     petition = bench_petition()
     Signature.objects.filter(petition=petition).delete()
     signature_counts_reconcile(petition=petition)
-    DBTaskResult.objects.all().delete()
+    with connection.cursor() as cursor:
+        # Procrastinate's models are read-only; its tables are emptied directly.
+        cursor.execute(
+            "TRUNCATE procrastinate_periodic_defers, procrastinate_events, "
+            "procrastinate_jobs"
+        )
     RateLimitCounter.objects.all().delete()
 
 
@@ -42,7 +47,8 @@ def settle() -> None:
     with connection.cursor() as cursor:
         for table in (
             Signature._meta.db_table,
-            DBTaskResult._meta.db_table,
+            ProcrastinateJob._meta.db_table,
+            "procrastinate_events",
             RateLimitCounter._meta.db_table,
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -50,16 +56,15 @@ def settle() -> None:
 
 def check_signing(accepted: int) -> None:
     petition = bench_petition()
-    tasks_table = DBTaskResult._meta.db_table
+    jobs_table = ProcrastinateJob._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT count(*),
                    count(*) FILTER (WHERE NOT EXISTS (
-                       SELECT 1 FROM {tasks_table} t
-                       WHERE t.task_path = 'petitions.tasks.send_signature_email'
-                         AND (t.args_kwargs -> 'kwargs' ->> 'signature_id')::bigint
-                             = s.id))
+                       SELECT 1 FROM {jobs_table} j
+                       WHERE j.task_name = 'petitions.tasks.send_signature_email'
+                         AND (j.args ->> 'signature_id')::bigint = s.id))
             FROM petitions_signature s WHERE s.petition_id = %s
             """,
             [petition.pk],
@@ -80,7 +85,10 @@ def check_signing(accepted: int) -> None:
 def wait_for_email_queue(timeout: float = 600) -> None:
     """Let the worker drain the confirmation e-mails before timing pages again."""
     deadline = time.monotonic() + timeout
-    while DBTaskResult.objects.ready().exists() and time.monotonic() < deadline:
+    queued = ProcrastinateJob.objects.filter(
+        task_name="petitions.tasks.send_signature_email", status__in=["todo", "doing"]
+    )
+    while queued.exists() and time.monotonic() < deadline:
         time.sleep(1)
 
 

@@ -13,22 +13,16 @@ THREADS="${GUNICORN_THREADS:-4}"
 
 cleanup() {
   trap - INT TERM EXIT
-  [ -n "${housekeeping_pid:-}" ] && kill "$housekeeping_pid" 2>/dev/null
   [ -n "${worker_pid:-}" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
   [ -n "${web_pid:-}" ] && kill "$web_pid" 2>/dev/null && wait "$web_pid" 2>/dev/null
   if [ -z "${DATABASE_URL:-}" ] && [ -z "${SERVE_KEEP_DB:-}" ]; then scripts/localdb.sh stop; fi
 }
 trap cleanup INT TERM EXIT
 
-"$BIN/python" manage.py db_worker --queue-name "*" &
+# The job worker also runs the periodic housekeeping (purge_expired_data,
+# pruning old jobs, retrying jobs of a dead worker): see core/tasks.py.
+"$BIN/python" manage.py procrastinate worker --concurrency 4 &
 worker_pid=$!
-
-# Housekeeping the privacy notice promises (see purge_expired_data), hourly.
-( while sleep 3600; do
-    "$BIN/python" manage.py purge_expired_data
-    "$BIN/python" manage.py prune_db_task_results --min-age-days 7
-  done ) &
-housekeeping_pid=$!
 
 "$BIN/gunicorn" peru_campaign.wsgi:application \
   --bind "127.0.0.1:$PORT" --workers "$WORKERS" \

@@ -20,3 +20,86 @@ def _plain_static_storage(settings):
 @pytest.fixture
 def campaign_content(db):
     call_command("load_campaign_content", verbosity=0, stdout=open("/dev/null", "w"))
+
+
+# ------------------------------------------------------------------------------
+# Background jobs (Procrastinate), against the real procrastinate_* tables.
+# ------------------------------------------------------------------------------
+JOB_TABLES = (
+    "procrastinate_periodic_defers, procrastinate_events, procrastinate_jobs, "
+    "procrastinate_workers"
+)
+
+
+@pytest.fixture
+def run_jobs(django_db_serialized_rollback, transactional_db):
+    """Run the queued jobs now, in this process, with Procrastinate's own worker.
+
+    `run_jobs()` starts the worker the production command starts (same tasks,
+    retry strategies and status updates), lets it take every job that is due
+    until none is left, and returns. `run_jobs(queues=["emails"])` limits it to
+    some queues; `run_jobs(include_scheduled=True)` first makes the jobs
+    scheduled for later due (a retry's back-off, as if its time had come).
+
+    The worker reads the queue through its own connection pool and runs each
+    task in a thread with its own Django connection, so it cannot see what a
+    test transaction has not committed: a test that uses this fixture gets a
+    committed database (pytest-django's `transactional_db`, restored from the
+    serialized migration data afterwards, like the other transactional tests).
+
+    Periodic schedules are left out while it runs: the worker would defer any
+    periodic job due in the last ten minutes, then run it or not depending on
+    timing. A test that wants a periodic job defers it itself.
+    """
+    from django.db import connection
+    from procrastinate.contrib.django import procrastinate_app
+    from procrastinate.periodic import PeriodicRegistry
+
+    # The app itself: procrastinate.contrib.django.app is a proxy to it, and an
+    # attribute set on the proxy would not reach the worker.
+    app = procrastinate_app.current_app
+
+    def run(*, queues=None, include_scheduled=False):
+        if include_scheduled:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE procrastinate_jobs SET scheduled_at = now() "
+                    "WHERE status = 'todo' AND scheduled_at > now()"
+                )
+        schedules, app.periodic_registry = app.periodic_registry, PeriodicRegistry()
+        # The worker's task threads end with the run; without CONN_MAX_AGE
+        # their connections would outlive them and block dropping the test
+        # database (every thread's connection shares this settings dict).
+        conn_max_age = connection.settings_dict["CONN_MAX_AGE"]
+        connection.settings_dict["CONN_MAX_AGE"] = 0
+        try:
+            with app.replace_connector(app.connector.get_worker_connector()):
+                app.run_worker(
+                    queues=queues,
+                    wait=False,
+                    install_signal_handlers=False,
+                    listen_notify=False,
+                )
+        finally:
+            app.periodic_registry = schedules
+            connection.settings_dict["CONN_MAX_AGE"] = conn_max_age
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _empty_job_queue_after_transactional_tests(request, django_db_blocker):
+    # Django's flush after a transactional test empties only the tables of
+    # Django-managed models; Procrastinate's are unmanaged, so their rows would
+    # leak into the next tests on the same database.
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {JOB_TABLES}")

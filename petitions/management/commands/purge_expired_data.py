@@ -3,9 +3,9 @@
 - signatures never confirmed, SIGNATURE_PENDING_RETENTION_DAYS after signing;
 - rate-limit counters older than a day.
 
-Finished background-task records are django-tasks-db's to prune: schedule its
-`prune_db_task_results` too. `make run` runs both every hour; in production,
-schedule them (cron, systemd timer).
+The job worker runs it every hour (petitions.tasks.purge_expired_data), in
+development and production alike; finished jobs are pruned there too
+(core.tasks.remove_old_jobs). Run it by hand with --dry-run to see the count.
 """
 
 import datetime
