@@ -202,7 +202,19 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
         show_publicly=False,
         wants_updates=False,
     )
+    if signature.show_publicly:
+        _public_signers_changed(petition_ids=[signature.petition_id])
     return True
+
+
+def _public_signers_changed(*, petition_ids) -> None:
+    """Cached petition pages list recent public signers: drop them once the
+    change is committed, so a name taken back leaves the page at once."""
+    from .pagecache import petition_shells_forget  # it imports this module
+
+    petition_ids = sorted(set(petition_ids))
+    if petition_ids:
+        transaction.on_commit(lambda: petition_shells_forget(petition_ids=petition_ids))
 
 
 # What "deleting a signer's personal data" sets; shared with retention.
@@ -230,13 +242,13 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     rows = list(
         signatures.active()
         .select_for_update()
-        .values_list("pk", "status", "petition_id", "country")
+        .values_list("pk", "status", "petition_id", "country", "show_publicly")
     )
     if not rows:
         return 0
     confirmed = Counter(
         (petition_id, country)
-        for _pk, status, petition_id, country in rows
+        for _pk, status, petition_id, country, _shown in rows
         if status == Signature.Status.CONFIRMED
     )
     Signature.objects.filter(pk__in=[row[0] for row in rows]).update(
@@ -244,6 +256,7 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     )
     for (petition_id, country), number in confirmed.items():
         _count_add(petition_id=petition_id, country=country, delta=-number)
+    _public_signers_changed(petition_ids=[row[2] for row in rows if row[4]])
     return len(rows)
 
 
