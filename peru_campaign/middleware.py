@@ -128,3 +128,22 @@ class FormInputGuardMiddleware:
         response = HttpResponse(body, status=status)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class HeadWithoutBodyMiddleware:
+    """Send no body with an answer to HEAD.
+
+    Views answer HEAD like GET (require_safe); Django leaves dropping the body
+    to the server, and gunicorn does so with a warning for every request.
+    Outermost, so every other middleware has finished with the response.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD" and not response.streaming:
+            # Content-Length, set by CommonMiddleware, still gives the GET size.
+            response.content = b""
+        return response

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "peru_campaign.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before CommonMiddleware validates the host: load balancers probe by IP.
     "peru_campaign.middleware.HealthCheckMiddleware",

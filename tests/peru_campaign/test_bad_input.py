@@ -229,3 +229,20 @@ def test_signing_a_draft_looks_exactly_like_signing_a_missing_petition(client):
     assert draft.content.replace(b"secret-draft", b"no-such") == missing.content
     assert not Signature.objects.exists()
     assert not RateLimitCounter.objects.exists()
+
+
+def test_head_answers_carry_no_body_but_the_get_length(rf):
+    # The test client drops HEAD bodies itself; gunicorn warns instead.
+    from django.http import HttpResponse
+
+    from peru_campaign.middleware import HeadWithoutBodyMiddleware
+
+    def view(request):
+        response = HttpResponse("the page")
+        response["Content-Length"] = "8"
+        return response
+
+    head = HeadWithoutBodyMiddleware(view)(rf.head("/"))
+    get = HeadWithoutBodyMiddleware(view)(rf.get("/"))
+    assert head.content == b"" and head["Content-Length"] == "8"
+    assert get.content == b"the page"
