@@ -7,7 +7,12 @@ class YearConverter:
     regex = "[0-9]{4}"
 
     def to_python(self, value: str) -> int:
-        return int(value)
+        # Year 0 does not exist (dates start at 1): the URL matches nothing,
+        # so /news/0000/... is a 404 rather than an error building the date.
+        year = int(value)
+        if year < 1:
+            raise ValueError("no year 0")
+        return year
 
     def to_url(self, value: int) -> str:
         return f"{int(value):04d}"

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django.views.generic.dates import (
     ArchiveIndexView,
     MonthArchiveView,
@@ -49,6 +50,7 @@ def _render_entry(request, entry, *, preview=False):
     )
 
 
+@require_safe
 def entry_detail(request, year: int, month: int, slug: str):
     entry = get_object_or_404(
         Entry.objects.published(),
@@ -60,6 +62,7 @@ def entry_detail(request, year: int, month: int, slug: str):
 
 
 @never_cache
+@require_safe
 def entry_preview(request, pk: int):
     """Any entry, draft or scheduled, as the public will see it; staff only."""
     if not request.user.is_authenticated:

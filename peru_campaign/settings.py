@@ -50,7 +50,8 @@ ALLOWED_HOSTS = _required_in_production(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute address used in e-mails and share links, e.g. https://standwithperu.org
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# No production default: a wrong one puts dead confirmation links in e-mails.
+SITE_URL = _required_in_production("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Identifies the deployed code in cache keys, so a deploy never serves pages
 # rendered by the previous templates or forms. Defaults to a digest of them.
 RELEASE = (
@@ -92,7 +93,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "peru_campaign.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware validates the host: load balancers probe by IP.
+    "peru_campaign.middleware.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "peru_campaign.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the header middleware, before anything reads the form.
+    "peru_campaign.middleware.FormInputGuardMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -185,11 +191,17 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     )
 ]
-# Password guessing: lock a username/IP pair after five failures for an hour.
+# Password guessing: an hour's lock once the failures counted for an address
+# (across usernames), for a username (across addresses) or for the pair reach
+# AXES_FAILURE_LIMIT. django-axes compares one limit with the largest of the
+# three counts; it has no per-parameter limits. The per-username lock means
+# anyone who knows a staff username can lock that person out for an hour
+# (README, "Staff log-in"); ten failures leaves room for honest typos while
+# a guesser still gets only ten tries an hour at any account.
 # Attempts are kept in PostgreSQL, so the limit holds across hosts.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username", ["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip_for_axes"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -300,8 +312,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = env.str(
-        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = (
+        env.str("EMAIL_BACKEND", default="")
+        or "django.core.mail.backends.console.EmailBackend"
+    )
+# Backends that deliver nothing. The console and file ones also write every
+# address and working confirmation link to a log or disk: never in production.
+NON_DELIVERING_EMAIL_BACKENDS = {
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("console", "locmem", "dummy", "filebased")
+}
+if not DEVELOPMENT and EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set in production (DJANGO_ENV=production), or "
+        f"EMAIL_BACKEND to one that delivers mail, not {EMAIL_BACKEND}. "
+        "See README.md, 'Configuration'."
     )
 if env.str("EMAIL_FILE_PATH", default=""):
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")

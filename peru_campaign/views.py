@@ -8,7 +8,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from newsletters.models import Entry
 from pages.models import Page
@@ -25,6 +25,7 @@ def _home_context():
     }
 
 
+@require_safe
 def home(request):
     petition = Petition.objects.featured_with_count()
     if petition is None:
@@ -39,7 +40,7 @@ def home(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     try:
         with connection.cursor() as cursor:
@@ -50,7 +51,7 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     # Confirmation and withdrawal links carry personal tokens; previews are
     # for staff. Each exists once per language.
@@ -72,7 +73,7 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def favicon(request):
     return redirect(static("img/favicon.svg"))
 

@@ -9,8 +9,9 @@ never process memory) for SHELL_TIMEOUT seconds, and each request fills in the
 token and the count, which is read fresh from the count rows every time.
 
 The key holds the petition's `updated_at`, the language and the release, so an
-edit in the admin or a deploy shows at once; other changes (a new public
-signer, a news entry on the home page) show within SHELL_TIMEOUT.
+edit in the admin or a deploy shows at once; a public signer who withdraws or
+is invalidated drops out at once too (`petition_shells_forget`); other changes
+(a new public signer, a news entry on the home page) show within SHELL_TIMEOUT.
 """
 
 import re
@@ -83,6 +84,30 @@ def live_progress(petition: Petition) -> str:
     return progress_html(count, petition.goal_for(count))
 
 
+SHELL_SCOPES = ("detail", "home")
+
+
+def _shell_key(scope: str, petition_pk: int, updated_at, language: str) -> str:
+    return (
+        f"shell:{scope}:{petition_pk}:{updated_at.timestamp()}:"
+        f"{language}:{settings.RELEASE}"
+    )
+
+
+def petition_shells_forget(*, petition_ids) -> None:
+    """Drop the cached pages of these petitions, so that a signer who withdrew
+    or was invalidated leaves the public list at once, not after SHELL_TIMEOUT."""
+    keys = [
+        _shell_key(scope, pk, updated_at, language)
+        for pk, updated_at in Petition.objects.filter(pk__in=petition_ids).values_list(
+            "pk", "updated_at"
+        )
+        for scope in SHELL_SCOPES
+        for language, _name in settings.LANGUAGES
+    ]
+    cache.delete_many(keys)
+
+
 def render_petition_page(
     request,
     *,
@@ -92,10 +117,7 @@ def render_petition_page(
     extra_context: Callable[[], dict] = dict,
 ) -> HttpResponse:
     """The page for a plain GET: a cached shell with the token and count filled in."""
-    key = (
-        f"shell:{scope}:{petition.pk}:{petition.updated_at.timestamp()}:"
-        f"{get_language()}:{settings.RELEASE}"
-    )
+    key = _shell_key(scope, petition.pk, petition.updated_at, get_language())
     html = cache.get(key)
     if html is None:
         context = {

@@ -10,7 +10,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -75,35 +75,60 @@ def signature_create(
         full_name=full_name, email=email, country=country, postcode=postcode
     )
     email_normalised = validators.normalise_email(cleaned["email"])
-    try:
-        with transaction.atomic():
-            signature = Signature.objects.create(
-                petition=petition,
-                full_name=cleaned["full_name"],
-                email=cleaned["email"],
-                email_normalised=email_normalised,
-                country=cleaned["country"],
-                postcode=cleaned["postcode"],
-                wants_updates=wants_updates,
-                show_publicly=show_publicly,
-                consent_version=settings.SIGNATURE_CONSENT_VERSION,
-                consent_language=(consent_language or get_language() or "en")[:10],
-                ip_hash=ip_hash,
-                source=validators.clean_source(source),
-                created_at=now,
-            )
+    signature = Signature(
+        petition=petition,
+        full_name=cleaned["full_name"],
+        email=cleaned["email"],
+        email_normalised=email_normalised,
+        country=cleaned["country"],
+        postcode=cleaned["postcode"],
+        wants_updates=wants_updates,
+        show_publicly=show_publicly,
+        consent_version=settings.SIGNATURE_CONSENT_VERSION,
+        consent_language=(consent_language or get_language() or "en")[:10],
+        ip_hash=ip_hash,
+        source=validators.clean_source(source),
+        created_at=now,
+    )
+    with transaction.atomic():
+        signature.pk = _signature_insert_unless_signed(signature)
+        if signature.pk is not None:
             # Same transaction: the e-mail task exists if and only if the row does.
             send_signature_email.defer(signature_id=signature.pk, kind="confirm")
-    except IntegrityError as error:
-        if _violated_constraint(error) != "one_signature_per_email_per_petition":
-            raise
+    if signature.pk is None:
         return _signature_repeat(petition=petition, email_normalised=email_normalised)
     return SignOutcome.CREATED
 
 
-def _violated_constraint(error: IntegrityError) -> str | None:
-    diag = getattr(error.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
+def _signature_insert_unless_signed(signature: Signature) -> int | None:
+    """Insert the row and return its id, or None if this address has signed.
+
+    ON CONFLICT DO NOTHING rather than catching an IntegrityError: a unique
+    violation makes PostgreSQL write the offending key, the signer's e-mail
+    address, to its server log. A concurrent insert of the same address is
+    waited for, then skipped, as the unique index would have it.
+    """
+    meta = Signature._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    conflict_columns = ", ".join(
+        quote(meta.get_field(name).column) for name in ("petition", "email_normalised")
+    )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({conflict_columns}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(signature, add=True), connection)
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @transaction.atomic
@@ -177,7 +202,19 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
         show_publicly=False,
         wants_updates=False,
     )
+    if signature.show_publicly:
+        _public_signers_changed(petition_ids=[signature.petition_id])
     return True
+
+
+def _public_signers_changed(*, petition_ids) -> None:
+    """Cached petition pages list recent public signers: drop them once the
+    change is committed, so a name taken back leaves the page at once."""
+    from .pagecache import petition_shells_forget  # it imports this module
+
+    petition_ids = sorted(set(petition_ids))
+    if petition_ids:
+        transaction.on_commit(lambda: petition_shells_forget(petition_ids=petition_ids))
 
 
 # What "deleting a signer's personal data" sets; shared with retention.
@@ -205,13 +242,13 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     rows = list(
         signatures.active()
         .select_for_update()
-        .values_list("pk", "status", "petition_id", "country")
+        .values_list("pk", "status", "petition_id", "country", "show_publicly")
     )
     if not rows:
         return 0
     confirmed = Counter(
         (petition_id, country)
-        for _pk, status, petition_id, country in rows
+        for _pk, status, petition_id, country, _shown in rows
         if status == Signature.Status.CONFIRMED
     )
     Signature.objects.filter(pk__in=[row[0] for row in rows]).update(
@@ -219,6 +256,7 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     )
     for (petition_id, country), number in confirmed.items():
         _count_add(petition_id=petition_id, country=country, delta=-number)
+    _public_signers_changed(petition_ids=[row[2] for row in rows if row[4]])
     return len(rows)
 
 

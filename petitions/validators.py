@@ -19,11 +19,26 @@ EMAIL_MAX_LENGTH = 254
 # (category Cf) are kept: several scripts need them in names.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
-_LINK_PATTERN = re.compile(
-    r"(://|www\.|\b[a-z0-9-]+\.(com|net|org|info|biz|ru|cn|io|xyz|top|site|online|"
-    r"ly|me|co|app|click|link|shop)\b)",
-    re.IGNORECASE,
+_LINK_MARKERS = re.compile(r"://|www\.")
+# A word that reads as a domain name: labels of letters, digits or hyphens
+# joined by dots, ending in a label of two or more letters (any script, as
+# browsers accept internationalised domains) or a punycode one. Abbreviations
+# ("Ma. Quispe", "J. R. R. Tolkien", "J.R.R.") never end that way.
+_DOMAIN_LIKE = re.compile(
+    r"(?<![\w-])[^\W_][\w-]*(?:\.[^\W_][\w-]*)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)(?![\w-])"
 )
+# Full stops that browsers also read as dots in a domain; NFKC folds the
+# full-width one, not these.
+_DOT_LOOKALIKES = str.maketrans({"\u3002": ".", "\uff61": ".", "\u2024": "."})
+
+
+def looks_like_a_link(value: str) -> bool:
+    """Whether text holds a web address, however written: full-width letters
+    and dots, and other compatibility forms, are folded (NFKC) first."""
+    folded = unicodedata.normalize("NFKC", value).translate(_DOT_LOOKALIKES).casefold()
+    return bool(_LINK_MARKERS.search(folded) or _DOMAIN_LIKE.search(folded))
+
+
 # Spreadsheet programs treat cells starting with these as formulas.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -76,9 +91,13 @@ def clean_full_name(value: str) -> str:
         raise ValidationError(
             _("Your name contains characters we cannot accept."), code="control"
         )
-    if _LINK_PATTERN.search(name):
+    if looks_like_a_link(name):
         raise ValidationError(
-            _("Enter your name only, without web addresses."), code="link"
+            _(
+                "Enter your name only, without web addresses. If your name has an "
+                "abbreviation, put a space after its full stop, as in “Ma. Quispe”."
+            ),
+            code="link",
         )
     if name.startswith(FORMULA_PREFIXES):
         raise ValidationError(

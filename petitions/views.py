@@ -8,7 +8,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from . import ratelimit, services, tokens
 from .forms import SignatureForm
@@ -16,13 +20,13 @@ from .models import Petition, Signature
 from .pagecache import live_progress, petition_context, render_petition_page
 
 
-@require_GET
+@require_safe
 def petition_list(request):
     petitions = Petition.objects.public().order_by("-created_at")
     return render(request, "petitions/petition_list.html", {"petitions": petitions})
 
 
-@require_GET
+@require_safe
 def petition_detail(request, slug):
     petition = Petition.objects.public_with_count(slug)
     if petition is None:
@@ -37,7 +41,8 @@ def petition_detail(request, slug):
 
 @require_POST
 def petition_sign(request, slug):
-    petition = Petition.objects.filter(slug=slug).first()
+    # A draft answers exactly like an unknown slug, so its address stays secret.
+    petition = Petition.objects.public().filter(slug=slug).first()
     if petition is None:
         raise Http404
     if not petition.is_accepting_signatures():
@@ -98,7 +103,7 @@ def petition_sign(request, slug):
     return render(request, "petitions/petition_detail.html", context, status=400)
 
 
-@require_GET
+@require_safe
 def check_inbox(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     return render(request, "petitions/check_inbox.html", {"petition": petition})
@@ -136,14 +141,14 @@ def _link_problem(request, message, status=400):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request):
     """GET shows a button; only the POST confirms, so mail scanners that open
     links in advance cannot confirm (or break) anything."""
     signature_id, token, problem = _signature_from_token(request, "confirm")
     if problem:
         return _link_problem(request, problem)
-    if request.method == "GET":
+    if request.method != "POST":
         signature = (
             Signature.objects.select_related("petition").filter(pk=signature_id).first()
         )
@@ -174,7 +179,7 @@ def _redirect_to_thanks(signature):
 
 
 @never_cache
-@require_GET
+@require_safe
 def thanks(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     position = None
@@ -203,12 +208,12 @@ def thanks(request, slug):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
     signature_id, token, problem = _signature_from_token(request, "withdraw")
     if problem:
         return _link_problem(request, problem)
-    if request.method == "GET":
+    if request.method != "POST":
         signature = (
             Signature.objects.select_related("petition").filter(pk=signature_id).first()
         )
@@ -227,18 +232,18 @@ def withdraw(request):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request):
     signature_id, token, problem = _signature_from_token(request, "unsubscribe")
     if problem:
         return _link_problem(request, problem)
-    if request.method == "GET":
+    if request.method != "POST":
         return render(request, "petitions/unsubscribe.html", {"token": token})
     services.signature_unsubscribe(signature_id=signature_id)
     return render(request, "petitions/unsubscribed.html")
 
 
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=5)
 def petition_json(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,15 @@ def _plain_static_storage(settings):
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_over():
+    # LocaleMiddleware activates each request's language and leaves it active
+    # in the thread: after a test that fetched /es/..., a test rendering
+    # outside a request would otherwise run in Spanish.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -29,7 +29,9 @@ def test_create_staff_user_refuses_a_duplicate_and_a_bad_address():
         call_command("create_staff_user", "not-an-address")
 
 
-def test_admin_login_is_locked_after_repeated_wrong_passwords(client, settings):
+def test_admin_login_is_locked_after_repeated_wrong_passwords(
+    client, settings, fast_hashing
+):
     get_user_model().objects.create_user(
         username="staff@example.org", password="right-horse-battery", is_staff=True
     )
@@ -43,3 +45,80 @@ def test_admin_login_is_locked_after_repeated_wrong_passwords(client, settings):
     )
     assert response.status_code == 429
     assert "Too many failed log-in attempts" in response.content.decode()
+
+
+@pytest.fixture
+def fast_hashing(settings):
+    # Dozens of log-in attempts: the real hasher's cost is not what is tested.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _fail(client, username, ip):
+    return client.post(
+        "/admin/login/",
+        {"username": username, "password": "wrong"},
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_many_usernames_from_one_address_lock_that_address(
+    client, settings, fast_hashing
+):
+    get_user_model().objects.create_user(
+        username="staff@example.org", password="right-horse-battery", is_staff=True
+    )
+    statuses = [
+        _fail(client, f"guess{number}@example.org", "203.0.113.7").status_code
+        for number in range(30)
+    ]
+    limit = settings.AXES_FAILURE_LIMIT
+    assert statuses[: limit - 1] == [200] * (limit - 1)
+    assert statuses[limit:] == [429] * (30 - limit)
+    # Even the right password for a real account is refused from there...
+    locked = client.post(
+        "/admin/login/",
+        {"username": "staff@example.org", "password": "right-horse-battery"},
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert locked.status_code == 429
+    # ...but not from another address.
+    elsewhere = client.post(
+        "/admin/login/",
+        {"username": "staff@example.org", "password": "right-horse-battery"},
+        REMOTE_ADDR="198.51.100.1",
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_one_username_from_many_addresses_locks_that_username(
+    client, settings, fast_hashing
+):
+    get_user_model().objects.create_user(
+        username="staff@example.org", password="right-horse-battery", is_staff=True
+    )
+    statuses = [
+        _fail(client, "staff@example.org", f"198.51.100.{number}").status_code
+        for number in range(1, 41)
+    ]
+    limit = settings.AXES_FAILURE_LIMIT
+    assert statuses[: limit - 1] == [200] * (limit - 1)
+    assert statuses[limit:] == [429] * (40 - limit)
+    # The account is paused from any address, the right password included.
+    fresh_address = client.post(
+        "/admin/login/",
+        {"username": "staff@example.org", "password": "right-horse-battery"},
+        REMOTE_ADDR="192.0.2.99",
+    )
+    assert fresh_address.status_code == 429
+    # Other accounts are not.
+    other = _fail(client, "someone-else@example.org", "192.0.2.99")
+    assert other.status_code == 200
+
+
+def test_the_lock_settings_cover_address_username_and_pair(settings):
+    assert settings.AXES_LOCKOUT_PARAMETERS == [
+        "ip_address",
+        "username",
+        ["username", "ip_address"],
+    ]
+    assert 5 <= settings.AXES_FAILURE_LIMIT <= 20

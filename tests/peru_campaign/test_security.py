@@ -12,6 +12,8 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "kT9vQ2mX7pL4wR8zN1bH6cF3jD5sG0aY-eU_iO2kT9vQ2mX7pL4wR8zN1bH6",
     "DJANGO_ALLOWED_HOSTS": "standwithperu.example",
     "CONTACT_EMAIL": "privacy@standwithperu.example",
+    "SITE_URL": "https://standwithperu.example",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
 }
 
 
@@ -36,17 +38,68 @@ def test_deploy_check_passes_with_production_values():
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL"]
+)
 def test_production_start_without_a_required_value_fails_clearly(missing):
     completed = _manage(
         "check", env_overrides=PRODUCTION_ENV, drop=(missing, "DJANGO_DEBUG")
     )
     assert completed.returncode != 0
     assert f"{missing} must be set in production" in completed.stderr
+    deploy_check = _manage(
+        "check", "--deploy", env_overrides=PRODUCTION_ENV, drop=(missing,)
+    )
+    assert deploy_check.returncode != 0
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+        {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+        {"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"},
+        {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"},
+        {"EMAIL_URL": "consolemail://"},
+        {"EMAIL_BACKEND": ""},
+    ],
+)
+def test_production_refuses_an_email_backend_that_delivers_nothing(backend):
+    env = {**PRODUCTION_ENV, "EMAIL_URL": "", **backend}
+    completed = _manage("check", env_overrides=env)
+    assert completed.returncode != 0
+    assert "EMAIL_URL must be set in production" in completed.stderr
+
+
+def test_production_accepts_a_delivering_backend_without_email_url():
+    env = {
+        **PRODUCTION_ENV,
+        "EMAIL_URL": "",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    completed = _manage("check", env_overrides=env)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_development_keeps_its_local_defaults():
+    env = {"DJANGO_ENV": "development"}
+    completed = _manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings as s; print(s.SITE_URL, s.EMAIL_BACKEND)",
+        env_overrides=env,
+        drop=("EMAIL_URL", "SITE_URL", "EMAIL_BACKEND"),
+    )
+    assert completed.stdout.split() == [
+        "http://127.0.0.1:8000",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
 
 
 def test_responses_carry_strict_security_headers(client):
-    response = client.get("/healthz")
+    # Not /healthz: it is answered before the host check and the CSP middleware.
+    response = client.get("/robots.txt")
     csp = response["Content-Security-Policy"]
     directives = dict(
         part.strip().split(" ", 1) for part in csp.split(";") if part.strip()

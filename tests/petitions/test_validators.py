@@ -130,3 +130,94 @@ def test_any_email_is_either_clean_or_refused(raw):
 )
 def test_a_source_label_is_folded_never_refused(raw, cleaned):
     assert validators.clean_source(raw) == cleaned
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "evil.de Quispe",
+        "Ana evil.de",
+        "x.co",
+        "X.CO",
+        "\uff45\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d",  # full-width evil.com
+        "Ana \uff58\uff0e\uff43\uff4f",  # full-width x.co
+        "evil\u3002com",  # ideographic full stop
+        "evil\uff61com",  # half-width ideographic full stop
+        "my-site.example",
+        "shop.pills.net",
+        "Rosa пример.рф",
+        "Rosa evil.xn--p1ai",
+        "\uff57\uff57\uff57.evil",  # full-width www.
+        "Ana hxxp://x",
+    ],
+)
+def test_domain_like_words_are_refused_however_written(name):
+    with pytest.raises(ValidationError) as error:
+        validators.clean_full_name(name)
+    assert error.value.code == "link"
+    assert "without web addresses" in error.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ma. Quispe",
+        "J. R. R. Tolkien",
+        "J.R.R. Tolkien",
+        "Dr. Ana",
+        "Sra. Rosa Mamani",
+        "O'Brien",
+        "María-José Condori",
+        "Ch'aska Huamán",
+        "Q'orianka Kilcher",
+        "K'usi T'ika Quispe",
+        "Wayra Ch'uqi",
+        "Ana Quispe Jr.",
+        "Nguyễn Thị Minh Khai",
+        "李小龍",
+        "St. John",
+    ],
+)
+def test_real_names_with_dots_and_apostrophes_are_kept(name):
+    assert validators.clean_full_name(name) == name
+
+
+_letters = st.characters(categories=["Lu", "Ll"], max_codepoint=0x024F)
+_word = st.text(_letters, min_size=1, max_size=12)
+# Words as people write them in names: plain, with an apostrophe (Quechua,
+# Aymara, Irish), hyphenated, or abbreviated with a full stop.
+_name_word = st.one_of(
+    _word,
+    st.builds(lambda a, b: f"{a}'{b}", _word, _word),
+    st.builds(lambda a, b: f"{a}-{b}", _word, _word),
+    st.builds(lambda a: f"{a[:3]}.", _word),
+)
+
+
+@given(words=st.lists(_name_word, min_size=1, max_size=5))
+def test_no_name_made_of_name_words_is_taken_for_a_link(words):
+    name = " ".join(words)
+    assert not validators.looks_like_a_link(name)
+
+
+_label = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789"), min_size=1)
+_tld = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=2, max_size=6)
+
+
+def _full_width(text):
+    return "".join(
+        chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text
+    )
+
+
+@given(
+    label=_label,
+    tld=_tld,
+    before=st.lists(_word, max_size=2),
+    full_width=st.booleans(),
+)
+def test_any_domain_in_a_name_is_refused(label, tld, before, full_width):
+    domain = f"{label}.{tld}"
+    if full_width:
+        domain = _full_width(domain)
+    assert validators.looks_like_a_link(" ".join([*before, domain]))
