@@ -133,7 +133,7 @@ TEMPLATES = [
 # Database: PostgreSQL only. Without DATABASE_URL the project-local cluster that
 # scripts/localdb.sh starts is used, over its Unix socket.
 # ------------------------------------------------------------------------------
-LOCAL_DB_SOCKET_DIR = BASE_DIR / ".pgdata" / "run"
+LOCAL_DB_SOCKET_DIR = Path(env.str("LOCALDB_DIR", default=str(BASE_DIR / ".pgdata"))) / "run"
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:
