@@ -1,0 +1,453 @@
+"""`make faults`: break the production shape the way issue 10 did, and watch.
+
+Run by scripts/faults.sh, which starts `scripts/serve.sh` (supervisord:
+nginx, gunicorn, the worker, PostgreSQL) on FAULTS_PORT with its own cluster,
+database, runtime folder and file-based e-mail, then runs this. Scenarios:
+
+  a. kill -9 the gunicorn master, one gunicorn worker, the nginx master, the
+     task worker: the site answers again within 5 s, nobody lifting a finger;
+  b. PostgreSQL stopped for 5 s then started (and once killed -9): nginx and
+     gunicorn never stop, the site answers 200 within 5 s of its return;
+  c. 200 idle keep-alive connections and 50 slowloris connections held open
+     while other clients browse: at least 99% answered within 1 s;
+  d. signatures are posted all along: every accepted one has its row and its
+     confirmation e-mail.
+
+Prints what it saw, PASS or FAIL per scenario; exits 1 on any FAIL.
+Standard library plus Django (for the final database check) only.
+"""
+
+import asyncio
+import http.client
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ["PORT"])
+CONF = os.environ["FAULTS_SUPERVISOR_CONF"]
+MAIL_DIR = Path(os.environ["EMAIL_FILE_PATH"])
+SUPERVISORCTL = str(ROOT / ".venv" / "bin" / "supervisorctl")
+PETITION = os.environ.get("FAULTS_PETITION", "justice-for-peru")
+RECOVERY_LIMIT = 5.0
+
+results: list[tuple[str, bool, str]] = []
+
+
+def report(name: str, ok: bool, detail: str) -> None:
+    results.append((name, ok, detail))
+    print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
+
+
+def request(path: str, *, method="GET", body=None, headers=None, timeout=5.0):
+    """One request on a new connection: (status, headers, body) or None."""
+    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response, response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def status_of(path: str, timeout=1.0) -> int:
+    answer = request(path, timeout=timeout)
+    return answer[0] if answer else 0
+
+
+def supervisor(*args: str) -> str:
+    return subprocess.run(
+        [SUPERVISORCTL, "-c", CONF, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
+def pid_of(program: str) -> int:
+    out = supervisor("pid", program)
+    return int(out) if out.isdigit() else 0
+
+
+def states() -> dict[str, str]:
+    found = {}
+    for line in supervisor("status").splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            found[parts[0]] = parts[1]
+    return found
+
+
+def wait_for(check, limit: float) -> float | None:
+    """Seconds until check() is true, or None if it never was within limit."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+class Signer(threading.Thread):
+    """Signs the petition a few times a second for as long as the run lasts."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.accepted: list[str] = []
+        self.other: dict[str, int] = {}
+        self.run_id = str(int(time.time()))
+
+    def form_headers(self) -> dict[str, str]:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"http://127.0.0.1:{PORT}",
+            "Sec-Fetch-Site": "same-origin",
+        }
+        answer = request(f"/petitions/{PETITION}/")
+        if not answer:
+            return headers
+        _status, response, body = answer
+        cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if cookie and token:
+            headers["Cookie"] = f"csrftoken={cookie.group(1)}"
+            headers["X-Faults-Token"] = token.group(1).decode()
+        return headers
+
+    def run(self) -> None:
+        headers = self.form_headers()
+        number = 0
+        while not self.stop.is_set():
+            number += 1
+            email = f"faults-{self.run_id}-{number}@example.org"
+            fields = {
+                "full_name": "Fault Tester",
+                "email": email,
+                "country": "GB",
+                "postcode": "SW1A 1AA",
+                "consent": "on",
+            }
+            token = headers.get("X-Faults-Token")
+            if token:
+                fields["csrfmiddlewaretoken"] = token
+            send = {k: v for k, v in headers.items() if k != "X-Faults-Token"}
+            answer = request(
+                f"/petitions/{PETITION}/sign/",
+                method="POST",
+                body=urllib.parse.urlencode(fields),
+                headers=send,
+            )
+            status = answer[0] if answer else 0
+            if status == 303:
+                self.accepted.append(email)
+            else:
+                self.other[str(status)] = self.other.get(str(status), 0) + 1
+                if status == 403:
+                    headers = self.form_headers()
+            self.stop.wait(0.2)
+
+
+# -- a. kill -9 -------------------------------------------------------------
+
+
+def kill_and_watch(label: str, program: str, pick_child: bool = False) -> None:
+    before = pid_of(program)
+    target = before
+    if pick_child:
+        children = subprocess.run(
+            ["pgrep", "-P", str(before)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        target = int(children[0]) if children else 0
+    if not target:
+        report(label, False, f"{program} is not running")
+        return
+    os.kill(target, 9)
+    killed_at = time.monotonic()
+    answered = wait_for(lambda: status_of("/healthz") == 200, 15)
+    if pick_child:
+        back = answered
+    else:
+        back = wait_for(
+            lambda: pid_of(program) not in (0, before)
+            and states().get(program) == "RUNNING",
+            15,
+        )
+    total = time.monotonic() - killed_at
+    ok = answered is not None and answered <= RECOVERY_LIMIT
+    ok = ok and back is not None and back <= RECOVERY_LIMIT + 1
+    report(
+        label,
+        ok,
+        f"site answered 200 again after {answered if answered is None else round(answered, 2)} s; "
+        f"{program} running again (new pid {pid_of(program)}) after "
+        f"{back if back is None else round(back, 2)} s; watched {total:.1f} s",
+    )
+    time.sleep(1)
+
+
+# -- b. PostgreSQL outage ---------------------------------------------------
+
+
+def database_outage() -> None:
+    web = {name: pid_of(name) for name in ("nginx", "gunicorn")}
+    supervisor("stop", "postgres")
+    seen: dict[int, int] = {}
+    tier_states = set()
+    slowest = 0.0
+    started = time.monotonic()
+    while time.monotonic() - started < 5:
+        t0 = time.monotonic()
+        status = status_of("/healthz", timeout=3)
+        slowest = max(slowest, time.monotonic() - t0)
+        seen[status] = seen.get(status, 0) + 1
+        current = states()
+        tier_states.add((current.get("nginx"), current.get("gunicorn")))
+        time.sleep(0.25)
+    supervisor("start", "postgres")
+    returned = time.monotonic()
+    answered = wait_for(lambda: status_of("/healthz") == 200, 30)
+    page = status_of(f"/petitions/{PETITION}/", timeout=3)
+    same_web = all(pid_of(name) == pid for name, pid in web.items())
+    ok = (
+        tier_states == {("RUNNING", "RUNNING")}
+        and same_web
+        and answered is not None
+        and answered <= RECOVERY_LIMIT
+        and page == 200
+        and 0 not in seen
+    )
+    report(
+        "b. PostgreSQL stopped 5 s, then started",
+        ok,
+        f"during the outage /healthz answered {dict(sorted(seen.items()))} "
+        f"(slowest {slowest:.2f} s), nginx and gunicorn "
+        f"{'stayed RUNNING with the same pids' if same_web and tier_states == {('RUNNING', 'RUNNING')} else 'STOPPED OR RESTARTED: ' + str(tier_states)}; "
+        f"200 again {answered if answered is None else round(answered, 2)} s after "
+        f"`supervisorctl start postgres` returned ({time.monotonic() - returned:.1f} s ago), "
+        f"petition page {page}",
+    )
+    time.sleep(1)
+    before = pid_of("postgres")
+    os.kill(before, 9)
+    answered = wait_for(
+        lambda: pid_of("postgres") not in (0, before) and status_of("/healthz") == 200,
+        30,
+    )
+    report(
+        "b. PostgreSQL killed -9",
+        answered is not None and answered <= 10,
+        f"restarted by supervisord and the site answered 200 after "
+        f"{answered if answered is None else round(answered, 2)} s (crash recovery "
+        "replays the write-ahead log)",
+    )
+
+
+# -- c. idle and slow connections -------------------------------------------
+
+
+async def hold_idle(stop: asyncio.Event, counter: dict) -> None:
+    """A keep-alive connection that asks once, then says nothing; reopened
+    whenever nginx closes it (after its keep-alive timeout)."""
+    while not stop.is_set():
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+            writer.write(
+                b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+            )
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")
+            counter["open"] += 1
+            try:
+                while not stop.is_set():
+                    if not await asyncio.wait_for(reader.read(65536), 1.0):
+                        break
+            except TimeoutError:
+                pass
+            except OSError:
+                pass
+            counter["open"] -= 1
+            writer.close()
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            await asyncio.sleep(0.1)
+        except TimeoutError:
+            pass
+
+
+async def hold_slowloris(stop: asyncio.Event, counter: dict) -> None:
+    """A request whose headers arrive one short line every 2 s, for ever."""
+    while not stop.is_set():
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+            writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            await writer.drain()
+            counter["slow"] += 1
+            try:
+                while not stop.is_set():
+                    await asyncio.sleep(2)
+                    writer.write(b"X-a: b\r\n")
+                    await writer.drain()
+            except OSError:
+                counter["cut"] += 1
+            counter["slow"] -= 1
+            writer.close()
+        except OSError:
+            await asyncio.sleep(0.1)
+
+
+def attackers(stop_flag: threading.Event, counter: dict, ready: threading.Event):
+    async def main():
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(hold_idle(stop, counter)) for _ in range(200)]
+        tasks += [asyncio.create_task(hold_slowloris(stop, counter)) for _ in range(50)]
+        for _ in range(100):
+            if counter["open"] >= 190 and counter["slow"] >= 45:
+                break
+            await asyncio.sleep(0.1)
+        ready.set()
+        while not stop_flag.is_set():
+            await asyncio.sleep(0.2)
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def slow_clients(seconds: float = 15.0) -> None:
+    counter = {"open": 0, "slow": 0, "cut": 0}
+    stop = threading.Event()
+    ready = threading.Event()
+    attack = threading.Thread(target=attackers, args=(stop, counter, ready), daemon=True)
+    attack.start()
+    ready.wait(10)
+    paths = [
+        "/",
+        f"/petitions/{PETITION}/",
+        f"/petitions/{PETITION}.json",
+        "/what-happened/",
+        "/healthz",
+    ]
+    timings: list[float | None] = []
+    lock = threading.Lock()
+    held = []
+
+    def browse(offset: int) -> None:
+        number = offset
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            path = paths[number % len(paths)]
+            number += 1
+            t0 = time.monotonic()
+            answer = request(path, timeout=5)
+            took = time.monotonic() - t0 if answer and answer[0] < 500 else None
+            with lock:
+                timings.append(took)
+                held.append((counter["open"], counter["slow"]))
+            time.sleep(0.05)
+
+    browsers = [threading.Thread(target=browse, args=(n,)) for n in range(4)]
+    for thread in browsers:
+        thread.start()
+    for thread in browsers:
+        thread.join()
+    stop.set()
+    attack.join(10)
+    fast = sum(1 for took in timings if took is not None and took <= 1.0)
+    share = fast / len(timings) if timings else 0
+    answered = [took for took in timings if took is not None]
+    answered.sort()
+    p99 = answered[int(len(answered) * 0.99) - 1] if answered else float("nan")
+    idle = sorted(open_ for open_, _slow in held)
+    slow = sorted(slow_ for _open, slow_ in held)
+    median_idle = idle[len(idle) // 2] if idle else 0
+    median_slow = slow[len(slow) // 2] if slow else 0
+    report(
+        "c. 200 idle keep-alive + 50 slowloris connections",
+        share >= 0.99 and median_idle >= 180 and median_slow >= 45,
+        f"{fast} of {len(timings)} other requests answered within 1 s ({share:.1%}; "
+        f"99th percentile {p99 * 1000:.0f} ms) while a median of {median_idle} idle "
+        f"(range {min(idle, default=0)}-{max(idle, default=0)}: nginx closes them "
+        f"after its keep-alive timeout, they reopen) and {median_slow} slowloris "
+        f"connections were held open ({counter['cut']} slowloris connections cut by "
+        "nginx's header timeout and reopened)",
+    )
+
+
+# -- d. no signature or e-mail lost -----------------------------------------
+
+
+def nothing_lost(signer: Signer) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peru_campaign.settings")
+    import django
+
+    django.setup()
+    from petitions.models import Signature
+
+    accepted = set(signer.accepted)
+    rows = set(
+        Signature.objects.filter(email__in=accepted).values_list("email", flat=True)
+    )
+
+    def mailed() -> set[str]:
+        found = set()
+        for path in MAIL_DIR.glob("*.log"):
+            found.update(
+                re.findall(rb"^To: (faults-[^\s]+@example\.org)", path.read_bytes(), re.M)
+            )
+        return {address.decode() for address in found}
+
+    deadline = time.monotonic() + 90
+    sent = mailed()
+    while not accepted <= sent and time.monotonic() < deadline:
+        time.sleep(1)
+        sent = mailed()
+    missing_rows = accepted - rows
+    missing_mail = accepted - sent
+    report(
+        "d. every accepted signature has its row and its e-mail",
+        bool(accepted) and not missing_rows and not missing_mail,
+        f"{len(accepted)} accepted (other answers: {signer.other or 'none'}), "
+        f"{len(accepted) - len(missing_rows)} rows, "
+        f"{len(accepted) - len(missing_mail)} confirmation e-mails sent"
+        + (f"; e.g. missing e-mail: {sorted(missing_mail)[:3]}" if missing_mail else ""),
+    )
+
+
+def main() -> int:
+    if wait_for(lambda: status_of("/healthz") == 200, 60) is None:
+        print("faults: the site never came up; see the server log", file=sys.stderr)
+        return 1
+    print(f"faults: production shape up on port {PORT}\n{supervisor('status')}\n", flush=True)
+    signer = Signer()
+    signer.start()
+    time.sleep(1)
+    kill_and_watch("a. kill -9 gunicorn master", "gunicorn")
+    kill_and_watch("a. kill -9 one gunicorn worker", "gunicorn", pick_child=True)
+    kill_and_watch("a. kill -9 nginx master", "nginx")
+    kill_and_watch("a. kill -9 task worker", "worker")
+    database_outage()
+    slow_clients()
+    signer.stop.set()
+    signer.join(10)
+    nothing_lost(signer)
+    failed = [name for name, ok, _detail in results if not ok]
+    print(
+        f"\nfaults: {len(results) - len(failed)} of {len(results)} passed"
+        + (f"; FAILED: {', '.join(failed)}" if failed else ""),
+        flush=True,
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
