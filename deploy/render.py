@@ -11,7 +11,8 @@ Environment: PORT (8000), SERVE_DIR, BIN (.venv/bin), WEB_CONCURRENCY (cores
 + 1), GUNICORN_THREADS (4), SERVE_MANAGE_DB (1: supervise the project-local
 PostgreSQL cluster too), NGINX_REAL_IP_FROM (addresses of a load balancer
 whose X-Forwarded-For nginx may believe; empty: none), GUNICORN_SOCKET
-(default SERVE_DIR/run/gunicorn.sock).
+(default SERVE_DIR/run/gunicorn.sock), SERVE_STATIC_ROOT (default staticfiles/,
+where collectstatic puts them).
 
 Standard library only: it runs before anything else is installed.
 """
@@ -75,12 +76,13 @@ def render(env: dict[str, str]) -> Path:
     for folder in (serve_dir, conf_dir, log_dir, run_dir, serve_dir / "nginx"):
         folder.mkdir(parents=True, exist_ok=True)
     serve_dir.chmod(0o711)
-    static_root = ROOT / "staticfiles"
+    static_root = Path(env.get("SERVE_STATIC_ROOT") or ROOT / "staticfiles")
     bin_dir = Path(env.get("BIN") or ROOT / ".venv" / "bin")
     if not bin_dir.is_absolute():
         bin_dir = ROOT / bin_dir
     nginx_directive, gunicorn_group = nginx_user(static_root, run_dir)
-    real_ip = env.get("NGINX_REAL_IP_FROM", "").split(",")
+    real_ip = [a.strip() for a in env.get("NGINX_REAL_IP_FROM", "").split(",")]
+    real_ip = [address for address in real_ip if address]
     values = {
         "ROOT": str(ROOT),
         "SERVE_DIR": str(serve_dir),
@@ -99,12 +101,8 @@ def render(env: dict[str, str]) -> Path:
             f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.exists() else ""
         ),
         "BROTLI_STATIC": "brotli_static on;" if BROTLI_MODULE.exists() else "",
-        "REAL_IP": "".join(
-            f"set_real_ip_from {address.strip()};\n    "
-            for address in real_ip
-            if address.strip()
-        )
-        + ("real_ip_header X-Forwarded-For;" if any(a.strip() for a in real_ip) else ""),
+        "REAL_IP": "".join(f"set_real_ip_from {address};\n" for address in real_ip)
+        + ("real_ip_header X-Forwarded-For;\nreal_ip_recursive on;" if real_ip else ""),
     }
     for name in ("nginx.conf", "campaign-http.conf", "campaign-server.conf"):
         template = (HERE / "nginx" / f"{name}.in").read_text()

@@ -46,7 +46,7 @@ stop_server() {
   scripts/localdb.sh stop >/dev/null
 }
 trap stop_server EXIT
-export FAULTS_SUPERVISOR_CONF="$SERVE_DIR/conf/supervisord.conf"
+export FAULTS_SUPERVISOR_SOCKET="$SERVE_DIR/run/supervisor.sock"
 status=0
 "$BIN/python" scripts/faults.py || status=$?
 echo "faults: server log in $log"
