@@ -8,7 +8,7 @@ PORT ?= 8000
 export DJANGO_ENV ?= development
 export DJANGO_SETTINGS_MODULE := peru_campaign.settings
 
-.PHONY: install db stop run test lint format bench lock clean staff system-packages-run system-packages-test
+.PHONY: install db stop run faults test lint format bench lock clean staff system-packages-run system-packages-test
 
 $(BIN)/.installed: requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,13 @@ run: system-packages-run install db
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_campaign_content
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@# supervisord in the foreground: nginx on PORT, gunicorn, the worker, PostgreSQL.
 	PORT=$(PORT) BIN=$(BIN) scripts/serve.sh
+
+# Kills and starves the production shape on a spare port and checks that it
+# recovers by itself (README, "Production shape"). FAULTS_PORT=8690 by default.
+faults: system-packages-run install
+	scripts/faults.sh
 
 test: system-packages-test install db
 	$(BIN)/ruff check .
@@ -72,4 +78,4 @@ lock:
 	rm -rf .lock-venv
 
 clean: stop
-	rm -rf $(VENV) .pgdata staticfiles
+	rm -rf $(VENV) .pgdata staticfiles var

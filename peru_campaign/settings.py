@@ -138,7 +138,9 @@ TEMPLATES = [
 # Database: PostgreSQL only. Without DATABASE_URL the project-local cluster that
 # scripts/localdb.sh starts is used, over its Unix socket.
 # ------------------------------------------------------------------------------
-LOCAL_DB_SOCKET_DIR = BASE_DIR / ".pgdata" / "run"
+# LOCALDB_DIR: another cluster of scripts/localdb.sh (make faults has its own).
+LOCAL_DB_DIR = Path(env.str("LOCALDB_DIR", default=str(BASE_DIR / ".pgdata")))
+LOCAL_DB_SOCKET_DIR = LOCAL_DB_DIR / "run"
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:

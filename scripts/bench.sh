@@ -23,6 +23,9 @@ BASE="http://127.0.0.1:$PORT"
 export DJANGO_ENV=development
 export LOCALDB_NAME=peru_campaign_bench
 export TRUSTED_PROXY_COUNT=1
+# wrk signs from a new address per request (X-Forwarded-For); nginx believes
+# it from this machine only during the bench.
+export NGINX_REAL_IP_FROM=127.0.0.1
 export SITE_URL="$BASE"
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; else unset DATABASE_URL; fi
 for tool in wrk curl; do

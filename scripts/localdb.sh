@@ -9,10 +9,15 @@
 #   scripts/localdb.sh start   create the cluster on first use, then start it
 #   scripts/localdb.sh stop    stop it (no-op when it is not running)
 #   scripts/localdb.sh status
+#   scripts/localdb.sh run     the server in the foreground, for a supervisor
+#                              (scripts/serve.sh); logs go to server.log
+#
+# LOCALDB_DIR moves the cluster elsewhere (`make faults` uses its own, so it can
+# stop and start PostgreSQL without touching this checkout's usual one).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-root_dir="$here/.pgdata"
+root_dir="${LOCALDB_DIR:-$here/.pgdata}"
 data_dir="$root_dir/data"
 sock_dir="$root_dir/run"
 log_file="$root_dir/server.log"
@@ -49,7 +54,7 @@ pick_owner() {
   # checkout under a private folder (such as /root) is out of its reach, so
   # the cluster then lives under /var/tmp and .pgdata is a link to it.
   if ! runuser -u "$owner" -- test -x "$here" && [ ! -e "$root_dir" ]; then
-    local outside="/var/tmp/peru-campaign-pgdata-$(printf '%s' "$here" | md5sum | cut -c1-12)"
+    local outside="/var/tmp/peru-campaign-pgdata-$(printf '%s' "$root_dir" | md5sum | cut -c1-12)"
     mkdir -p "$outside"
     chown "$owner" "$outside"
     ln -s "$outside" "$root_dir"
@@ -103,6 +108,23 @@ CONF
   fi
 }
 
+# Replaces this shell with the postmaster, so a supervisor sees its exit and
+# its signals reach it (INT: fast shutdown). An unclean exit (kill -9) needs no
+# clean-up: PostgreSQL recovers from its write-ahead log on the next start.
+run() {
+  pick_owner
+  [ -f "$data_dir/PG_VERSION" ] || { echo "localdb: no cluster yet; run $0 start first" >&2; exit 1; }
+  # Take over from a server that `start` left running in the background.
+  if is_running; then run_as_owner "$pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null; fi
+  local postgres
+  postgres="$(dirname "$pg_ctl")/postgres"
+  if [ "$(id -u)" -eq 0 ]; then
+    cd / && exec setpriv --reuid="$owner" --regid="$owner" --init-groups -- \
+      "$postgres" -D "$data_dir" >>"$log_file" 2>&1
+  fi
+  exec "$postgres" -D "$data_dir" >>"$log_file" 2>&1
+}
+
 stop() {
   pick_owner
   if is_running; then
@@ -118,6 +140,7 @@ psql="$(command -v psql || find_bin psql)"
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  run) run ;;
   status) pick_owner; if is_running; then echo "running ($sock_dir)"; else echo "stopped"; exit 3; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|run" >&2; exit 2 ;;
 esac

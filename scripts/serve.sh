@@ -1,41 +1,47 @@
 #!/usr/bin/env bash
-# Serve the site with gunicorn and run the background worker beside it.
-# Ctrl-C stops both, and the project-local PostgreSQL cluster if we started one.
+# Serves the site in its production shape (README, "Production shape"):
+# supervisord in the foreground runs nginx on PORT in front of gunicorn on a
+# Unix socket, the background worker, and (without DATABASE_URL) the
+# project-local PostgreSQL cluster, restarting any of them that dies.
+# Ctrl-C (or SIGTERM) stops them all, the cluster last.
+#
+# SERVE_KEEP_DB=1 leaves a running local cluster alone (make bench).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN="${BIN:-.venv/bin}"
-PORT="${PORT:-8000}"
-# Threaded workers keep HTTP connections alive and overlap database waits;
-# measured with `make bench`, 3 processes x 4 threads beat 5 sync workers on
-# 2 cores by about half as much again.
-WORKERS="${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))}"
-THREADS="${GUNICORN_THREADS:-4}"
+export PORT="${PORT:-8000}" BIN
+# nginx overwrites X-Forwarded-For with the address it saw, so behind it the
+# application trusts exactly one hop, whatever the environment says.
+export TRUSTED_PROXY_COUNT=1
+if [ -n "${DATABASE_URL:-}" ] || [ -n "${SERVE_KEEP_DB:-}" ]; then
+  export SERVE_MANAGE_DB=0
+else
+  export SERVE_MANAGE_DB=1
+fi
 
-cleanup() {
-  trap - INT TERM EXIT
-  [ -n "${worker_pid:-}" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
-  [ -n "${web_pid:-}" ] && kill "$web_pid" 2>/dev/null && wait "$web_pid" 2>/dev/null
-  if [ -z "${DATABASE_URL:-}" ] && [ -z "${SERVE_KEEP_DB:-}" ]; then scripts/localdb.sh stop; fi
-}
-trap cleanup INT TERM EXIT
+if ! python3 - "$PORT" <<'PY'
+import socket, sys
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", int(sys.argv[1])))
+    except OSError:
+        sys.exit(1)
+PY
+then
+  echo "serve: port $PORT is taken; choose another with PORT=..." >&2
+  exit 1
+fi
 
-# The job worker also runs the periodic housekeeping (purge_expired_data,
-# pruning old jobs, retrying jobs of a dead worker): see core/tasks.py.
-"$BIN/python" manage.py procrastinate worker --concurrency 4 &
-worker_pid=$!
-
-"$BIN/gunicorn" peru_campaign.wsgi:application \
-  --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
-  --worker-class gthread --threads "$THREADS" --keep-alive 5 --graceful-timeout 10 \
-  --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss' &
-web_pid=$!
+conf_dir="$("$BIN/python" deploy/render.py)"
 
 cat <<MSG
 
-  The campaign site is running at http://127.0.0.1:$PORT/
+  The campaign site is running at http://127.0.0.1:$PORT/ (nginx in front of gunicorn)
   Admin: http://127.0.0.1:$PORT/admin/
   No staff login yet? In another terminal run:  make staff EMAIL=you@example.org
-  (it prints a one-time password). Press Ctrl-C to stop.
+  (it prints a one-time password). Processes:  $BIN/supervisorctl -c $conf_dir/supervisord.conf status
+  Press Ctrl-C to stop.
 
 MSG
-wait -n "$worker_pid" "$web_pid"
+exec "$BIN/supervisord" -c "$conf_dir/supervisord.conf"

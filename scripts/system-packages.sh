@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a bare machine lacks for `make run` / `make test`:
-#   run   PostgreSQL, make, python3-venv
+#   run   PostgreSQL, nginx (with the Brotli static module), make, python3-venv
 #   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
 # Uses sudo when not root; does nothing when everything is present.
 set -euo pipefail
@@ -10,6 +10,10 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v make >/dev/null 2>&1 || need+=(make)
+# nginx fronts gunicorn (deploy/nginx/); the module serves the .br files that
+# collectstatic writes beside the .gz ones.
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || need+=(libnginx-mod-http-brotli-static)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)

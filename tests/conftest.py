@@ -3,6 +3,12 @@
 import pytest
 from django.core.management import call_command
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
+
+# Timings belong in `make bench`: Hypothesis's default 200 ms deadline fails
+# property tests whenever the shared 2-core machine is busy.
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 
 @pytest.fixture(autouse=True)

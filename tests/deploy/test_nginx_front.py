@@ -1,0 +1,253 @@
+"""The nginx in front (deploy/nginx/), run for real against a tiny upstream.
+
+deploy/render.py renders the same configuration `make run` uses, pointed at a
+small HTTP server on a Unix socket that answers with the caching headers each
+test needs and counts what reaches it. No database: nothing here is Django's.
+"""
+
+import http.client
+import json
+import shutil
+import socket
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from deploy.render import ROOT, render
+
+HASHED_CSS = "site.0123456789ab.css"
+
+
+class Upstream(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path: str) -> None:
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+        super().__init__(path, Handler)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet, and no client address here
+        pass
+
+    def answer(self, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(200)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def respond(self) -> None:
+        path = self.path.split("?")[0]
+        with self.server.lock:
+            self.server.hits[path] = self.server.hits.get(path, 0) + 1
+            hits = self.server.hits[path]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        kind = path.strip("/").split("/")[0]
+        headers = {
+            "public": {"Cache-Control": "public, max-age=60, s-maxage=60"},
+            "cookie": {
+                "Cache-Control": "public, max-age=60",
+                "Set-Cookie": "csrftoken=abc; Path=/",
+            },
+            "private": {"Cache-Control": "private, max-age=60"},
+            "plain": {},
+        }.get(kind, {})
+        self.answer(
+            json.dumps(
+                {
+                    "hits": hits,
+                    "x_forwarded_for": self.headers.get_all("X-Forwarded-For"),
+                    "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+                    "host": self.headers.get("Host"),
+                    "body_length": len(body),
+                    "padding": "campaign " * (300 if path.endswith("big") else 0),
+                }
+            ).encode(),
+            headers,
+        )
+
+    do_GET = do_POST = respond
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def front():
+    (ROOT / "var").mkdir(exist_ok=True)
+    # Under the project, not /tmp: nginx's workers (www-data when root) must
+    # reach the socket and the static files.
+    serve_dir = Path(tempfile.mkdtemp(prefix="test-front-", dir=ROOT / "var"))
+    serve_dir.chmod(0o755)
+    static = serve_dir / "static"
+    static.mkdir()
+    (static / HASHED_CSS).write_text("body { color: black }\n" * 50)
+    (static / f"{HASHED_CSS}.br").write_bytes(b"brotli bytes")
+    (static / f"{HASHED_CSS}.gz").write_bytes(b"gzip bytes")
+    (static / "plain.css").write_text("p {}\n")
+    port = free_port()
+    conf_dir = render(
+        {
+            "PORT": str(port),
+            "SERVE_DIR": str(serve_dir),
+            "SERVE_STATIC_ROOT": str(static),
+            "SERVE_MANAGE_DB": "0",
+        }
+    )
+    socket_path = serve_dir / "run" / "gunicorn.sock"
+    upstream = Upstream(str(socket_path))
+    socket_path.chmod(0o770)
+    shutil.chown(socket_path, group=(serve_dir / "run").group())
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    command = [
+        "nginx",
+        "-p",
+        str(serve_dir / "nginx"),
+        "-c",
+        str(conf_dir / "nginx.conf"),
+        "-e",
+        "stderr",
+    ]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port, upstream
+    nginx.terminate()
+    nginx.wait(10)
+    upstream.shutdown()
+    upstream.server_close()
+    shutil.rmtree(serve_dir, ignore_errors=True)
+
+
+def get(port, path, headers=None, method="GET", body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response, data
+
+
+def test_client_address_is_overwritten_not_appended(front):
+    port, _upstream = front
+    response, data = get(
+        port,
+        "/plain/address",
+        headers={"X-Forwarded-For": "203.0.113.9", "Host": "campaign.test"},
+    )
+    seen = json.loads(data)
+    assert response.status == 200
+    # Exactly one hop, the address nginx saw: a client cannot choose its own.
+    assert seen["x_forwarded_for"] == ["127.0.0.1"]
+    assert seen["x_forwarded_proto"] == "http"
+    assert seen["host"] == "campaign.test"
+
+
+def test_public_pages_are_shared_for_a_moment(front):
+    port, upstream = front
+    first, _ = get(port, "/public/page")
+    second, data = get(port, "/public/page")
+    assert first.getheader("X-Cache-Status") == "MISS"
+    assert second.getheader("X-Cache-Status") == "HIT"
+    assert json.loads(data)["hits"] == 1
+    time.sleep(2.1)  # the micro-cache lasts one second, whatever max-age says
+    get(port, "/public/page")
+    get(port, "/public/page")  # served stale while the refresh runs, at most
+    deadline = time.monotonic() + 3
+    while upstream.hits["/public/page"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert upstream.hits["/public/page"] == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/cookie/page", {}),  # carries Set-Cookie (today's CSRF cookie)
+        ("/private/page", {}),  # Django said private
+        ("/plain/page", {}),  # Django said nothing: not shareable either
+        ("/public/staff", {"Cookie": "sessionid=abc"}),
+        ("/public/api", {"Authorization": "Token abc"}),
+        ("/public/confirm?t=secret-token", {}),
+    ],
+)
+def test_what_must_not_be_shared_always_reaches_the_application(front, path, headers):
+    port, upstream = front
+    statuses = [get(port, path, headers)[0].getheader("X-Cache-Status") for _ in "ab"]
+    assert upstream.hits[path.split("?")[0]] == 2
+    assert "HIT" not in statuses
+
+
+def test_staff_requests_do_not_poison_the_shared_copy(front):
+    port, upstream = front
+    get(port, "/public/mixed", {"Cookie": "sessionid=abc"})
+    response, _ = get(port, "/public/mixed")
+    assert response.getheader("X-Cache-Status") == "MISS"
+    assert upstream.hits["/public/mixed"] == 2
+
+
+def test_request_bodies_are_buffered_and_capped(front):
+    port, upstream = front
+    # Half a body, then a pause: gunicorn must not be holding it meanwhile.
+    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+    connection.sendall(
+        b"POST /plain/slow-body HTTP/1.1\r\nHost: campaign.test\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 10\r\n\r\nhello"
+    )
+    time.sleep(0.3)
+    assert "/plain/slow-body" not in upstream.hits
+    connection.sendall(b"world")
+    assert b" 200 " in connection.recv(65536).split(b"\r\n")[0]
+    connection.close()
+    assert upstream.hits["/plain/slow-body"] == 1
+
+    response, _ = get(port, "/plain/huge", method="POST", body=b"x" * 100_000)
+    assert response.status == 413
+    assert "/plain/huge" not in upstream.hits
+
+
+def test_static_files_come_precompressed_and_hashed_names_immutable(front):
+    port, upstream = front
+    response, data = get(port, f"/static/{HASHED_CSS}", {"Accept-Encoding": "br"})
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "br"
+    assert data == b"brotli bytes"
+    assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+    response, data = get(port, f"/static/{HASHED_CSS}", {"Accept-Encoding": "gzip"})
+    assert response.getheader("Content-Encoding") == "gzip"
+    response, _ = get(port, "/static/plain.css")
+    assert "immutable" not in response.getheader("Cache-Control")
+    assert not any(path.startswith("/static") for path in upstream.hits)
+
+
+def test_pages_are_compressed_on_the_way_out(front):
+    port, _upstream = front
+    response, data = get(port, "/public/big", {"Accept-Encoding": "gzip"})
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert len(data) < 1000
+    response, data = get(port, "/public/big")
+    assert response.getheader("Content-Encoding") is None
+    assert len(data) > 2700
