@@ -22,6 +22,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -120,10 +121,17 @@ def widget_sign(request, slug):
     ip_hash = ratelimit.request_ip_hash(request)
     wait = ratelimit.hit(scope="sign", client=ip_hash, limits=ratelimit.sign_limits())
     if wait is not None:
-        message = _(
-            "Too many signatures have come from your connection. Please try "
-            "again in %(minutes)d minutes."
-        ) % {"minutes": max(1, round(wait / 60))}
+        minutes = max(1, round(wait / 60))
+        # The sign form's own message (templates/petitions/rate_limited.html).
+        message = ngettext(
+            "A great many signatures have come from your network in a short "
+            "time, so we have paused signing from it. Please try again in "
+            "%(minutes)s minute.",
+            "A great many signatures have come from your network in a short "
+            "time, so we have paused signing from it. Please try again in "
+            "%(minutes)s minutes.",
+            minutes,
+        ) % {"minutes": minutes}
         response = _render(
             request, petition, partner=partner, message=message, status=429
         )
@@ -170,6 +178,8 @@ def widget_snippets(petition: Petition) -> list[tuple[str, str]]:
     """(language name, HTML to paste) for each language, for the admin."""
     snippets = []
     for code, name in settings.LANGUAGES:
+        # The language's name in the admin user's language, the rest in its own.
+        label_for_admin = str(name)
         with translation.override(code):
             src = f"{settings.SITE_URL}{reverse('widget:widget', args=[petition.slug])}"
             src = f"{src}?{urlencode({'partner': 'your-organisation'})}"
@@ -177,7 +187,7 @@ def widget_snippets(petition: Petition) -> list[tuple[str, str]]:
             label = _("Sign the petition: %(title)s") % {"title": petition.title}
             snippets.append(
                 (
-                    str(name),
+                    label_for_admin,
                     format_html(
                         '<iframe src="{}" title="{}" width="100%" height="640" '
                         'loading="lazy"><a href="{}">{}</a></iframe>',

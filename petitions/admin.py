@@ -4,7 +4,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -73,7 +73,11 @@ class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
             "",
             '<p><label>{}<br><textarea readonly rows="4" cols="80">{}</textarea>'
             "</label></p>",
-            api_widget.widget_snippets(petition),
+            # Escaped: the editor copies the code, not a live frame.
+            (
+                (language, escape(snippet))
+                for language, snippet in api_widget.widget_snippets(petition)
+            ),
         )
 
     # --------------------------------------------------------------------------

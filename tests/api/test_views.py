@@ -27,7 +27,11 @@ OSDI_EXAMPLE_SIGNATURE = {
         "additional_name": "Marques",
         "origin_system": "OpenSupporter",
         "email_addresses": [
-            {"address": "test-3@example.com", "primary": True, "address_type": "Personal"}
+            {
+                "address": "test-3@example.com",
+                "primary": True,
+                "address_type": "Personal",
+            }
         ],
         "postal_addresses": [
             {
@@ -134,7 +138,9 @@ def test_collection_pages_like_the_osdi_example(client, db):
     assert data["total_pages"] == 2
     assert data["total_records"] == 3
     assert len(data["_embedded"]["osdi:petitions"]) == 2
-    assert data["_links"]["next"]["href"].endswith("/api/v1/petitions?page=2&per_page=2")
+    assert data["_links"]["next"]["href"].endswith(
+        "/api/v1/petitions?page=2&per_page=2"
+    )
     assert len(data["_links"]["osdi:petitions"]) == 2
     last = client.get("/api/v1/petitions?page=2&per_page=2").json()
     assert len(last["_embedded"]["osdi:petitions"]) == 1
@@ -300,9 +306,7 @@ def test_personal_data_needs_the_owners_delivery_list_permission(
 
 
 def test_the_scope_alone_does_not_give_personal_data(client, petition, make_token):
-    SignatureFactory(
-        petition=petition, status="confirmed", confirmed_at=timezone.now()
-    )
+    SignatureFactory(petition=petition, status="confirmed", confirmed_at=timezone.now())
     # The owner lacks the e-mail export permission.
     _token, raw = make_token(can_read_signatures=True, can_read_personal_data=True)
     data = client.get(
