@@ -3,6 +3,7 @@
 import json
 from functools import wraps
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -239,7 +240,11 @@ def record_signature_helper(request, slug, token):
         raise Http404
     try:
         payload = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except RequestDataTooBig:
+        raise OsdiProblem.one(
+            413, "TOO_LARGE", _("The body is too large for one signature.")
+        ) from None
+    except (ValueError, RecursionError):
         raise OsdiProblem.one(
             400, "INVALID_JSON", _("The body is not valid JSON.")
         ) from None

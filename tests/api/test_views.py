@@ -404,6 +404,16 @@ def test_signing_again_gives_the_same_answer(client, petition, make_token):
         {**OSDI_EXAMPLE_SIGNATURE, "referrer_data": "x"},
         {"person": {"postal_addresses": [{"country": 51}]}},
         {"person": {"email_addresses": [5]}},
+        "[" * 100_000,
+        {
+            "person": {
+                "given_name": "Ana\x00",
+                "family_name": "Quispe",
+                "email_addresses": [{"address": "ana\x00@example.org"}],
+                "postal_addresses": [{"country": "PE\x00", "postal_code": "1\x00"}],
+            },
+            "referrer_data": {"source": "\x00"},
+        },
     ],
 )
 def test_malformed_bodies_are_a_400(client, petition, make_token, body):
@@ -412,6 +422,13 @@ def test_malformed_bodies_are_a_400(client, petition, make_token, body):
     assert response.status_code == 400
     assert response.json()["osdi:error"]["request_type"] == "atomic"
     assert not Signature.objects.exists()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_huge_body_is_refused(client, petition, make_token):
+    _token, raw = make_token(can_record_signatures=True)
+    body = {**OSDI_EXAMPLE_SIGNATURE, "comments": "x" * 2000}
+    assert post_signature(client, raw, body).status_code == 413
 
 
 def test_invalid_signers_get_the_forms_messages(client, petition, make_token):
