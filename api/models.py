@@ -41,6 +41,7 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="api_tokens",
+        limit_choices_to={"is_staff": True},
         help_text=_(
             "The staff member answerable for this token. It can read signers' "
             "personal data only while this person holds the permission to "

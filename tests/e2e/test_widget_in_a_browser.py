@@ -83,3 +83,32 @@ def test_other_pages_refuse_to_be_framed(page, partner_site):
     # Chromium swaps a refused frame for its own error page.
     assert petition_frame.url.startswith("chrome-error://"), petition_frame.url
     assert page.frame_locator("iframe").locator("#id_full_name").count() == 0
+
+
+RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+@pytest.mark.parametrize("prefix", ["", "/es"])
+def test_the_widget_passes_axe_empty_with_errors_and_sent(site, page, prefix):
+    from axe_playwright_python.sync_playwright import Axe
+
+    def violations():
+        results = Axe().run(
+            page, options={"runOnly": {"type": "tag", "values": RULES}}
+        )
+        assert results.response["passes"], "axe did not run"
+        return [
+            (rule["id"], [node["target"] for node in rule["nodes"]])
+            for rule in results.response["violations"]
+        ]
+
+    page.goto(f"{site}{prefix}/embed/petitions/{PETITION_SLUG}/")
+    assert violations() == []
+    page.locator(".btn-sign").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert violations() == []
+    fill_sign_form(page, full_name="Ana Quispe", email="ana@example.org")
+    page.locator(".btn-sign").click()
+    expect(page.locator("h1")).to_have_count(1)
+    assert "/sent/" in page.url
+    assert violations() == []
