@@ -151,8 +151,15 @@ def entry_point(request, token):
             "osdi_version": "1.1",
             "max_pagesize": MAX_PER_PAGE,
             "_links": {
-                "self": osdi.link(reverse("api:entry_point")),
-                "osdi:petitions": osdi.link(reverse("api:petitions")),
+                "self": {
+                    **osdi.link(reverse("api:entry_point")),
+                    "title": _("This API entry point"),
+                },
+                "osdi:petitions": {
+                    **osdi.link(reverse("api:petitions")),
+                    "title": _("The campaign's petitions"),
+                },
+                "docs": {"href": osdi.DOCS_URL.format(rel=""), "title": "OSDI"},
                 "curies": osdi.curies(),
             },
         }

@@ -93,9 +93,7 @@ def test_the_widget_passes_axe_empty_with_errors_and_sent(site, page, prefix):
     from axe_playwright_python.sync_playwright import Axe
 
     def violations():
-        results = Axe().run(
-            page, options={"runOnly": {"type": "tag", "values": RULES}}
-        )
+        results = Axe().run(page, options={"runOnly": {"type": "tag", "values": RULES}})
         assert results.response["passes"], "axe did not run"
         return [
             (rule["id"], [node["target"] for node in rule["nodes"]])
