@@ -1,9 +1,18 @@
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import translation
 
 from api import services
 from petitions import services as petition_services
 from tests.petitions.factories import PetitionFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    # A request to /es/... leaves Spanish active in the thread, and models
+    # that later tests create would get their Spanish fields filled instead.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
