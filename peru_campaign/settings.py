@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "petitions",
     "newsletters",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,9 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
     }
 }
+# Who may frame the embeddable sign widget (/embed/...), and only it: CSP
+# frame-ancestors sources, e.g. "https://partner.example". "*" lets any site.
+WIDGET_FRAME_ANCESTORS = env.list("WIDGET_FRAME_ANCESTORS", default=["*"])
 
 # ------------------------------------------------------------------------------
 # Internationalisation

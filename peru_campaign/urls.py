@@ -21,6 +21,8 @@ urlpatterns = [
     ),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    # The partners' OSDI API: JSON only, so outside the language prefixes.
+    path("api/v1/", include("api.urls")),
 ]
 # The public site in each language: English at /, Spanish under /es/.
 urlpatterns += i18n_patterns(
@@ -28,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("petitions/", include("petitions.urls")),
     path("news/", include("newsletters.urls")),
     path("reports/", include("reports.urls")),
+    path("embed/", include("api.widget_urls")),
     # Last: campaign pages are addressed by slug at the top level.
     path("", include("pages.urls")),
     prefix_default_language=False,

@@ -4,6 +4,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import escape, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
+from api import widget as api_widget
 from core.admin_mixins import ConstraintRaceAdminMixin
 
 from . import exports, services
@@ -41,7 +43,7 @@ class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     list_filter = ["state"]
     search_fields = get_translation_fields("title", "summary")
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["confirmed_signatures"]
+    readonly_fields = ["confirmed_signatures", "widget_snippets"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "addressed_to", "body"]}),
         (
@@ -56,11 +58,27 @@ class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
                 ]
             },
         ),
+        (_("Sign widget for partners"), {"fields": ["widget_snippets"]}),
     ]
 
     @admin.display(description=_("Confirmed signatures"))
     def confirmed_signatures(self, petition):
         return services.petition_signature_count(petition) if petition.pk else 0
+
+    @admin.display(description=_("Code to paste, per language"))
+    def widget_snippets(self, petition):
+        if not petition.pk:
+            return _("Save the petition first.")
+        return format_html_join(
+            "",
+            '<p><label>{}<br><textarea readonly rows="4" cols="80">{}</textarea>'
+            "</label></p>",
+            # Escaped: the editor copies the code, not a live frame.
+            (
+                (language, escape(snippet))
+                for language, snippet in api_widget.widget_snippets(petition)
+            ),
+        )
 
     # --------------------------------------------------------------------------
     # The organisers' dashboard and CSV downloads, under /admin/petitions/petition/

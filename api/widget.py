@@ -1,0 +1,201 @@
+"""The embeddable sign widget: a small page partners show in an <iframe>.
+
+It works without script and without cookies. Django's CSRF protection needs
+a cookie, which a third-party frame may not get (browsers block them), so the
+sign POST is exempt from it and checks Fetch Metadata instead: a form in our
+own frame posts to our own origin ("Sec-Fetch-Site: same-origin"); a form on
+another site posting here is refused. Only these views may be framed: their
+responses replace CSP's frame-ancestors with WIDGET_FRAME_ANCESTORS and skip
+X-Frame-Options; every other page keeps DENY.
+"""
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from csp.decorators import csp_replace
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import cache_control
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from petitions import ratelimit, services, validators
+from petitions.models import Petition
+from petitions.pagecache import live_progress
+
+from .forms import WidgetSignatureForm
+
+# Sources are at most 64 characters; leave room for "widget-".
+PARTNER_MAX_LENGTH = 48
+
+
+def frameable(view):
+    """Let partners' pages frame this view (and nothing else)."""
+
+    @xframe_options_exempt
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        ancestors = list(settings.WIDGET_FRAME_ANCESTORS)
+        return csp_replace({"frame-ancestors": ancestors})(view)(
+            request, *args, **kwargs
+        )
+
+    return wrapped
+
+
+def cross_site_post(request) -> bool:
+    """Whether a POST comes from another site's page (a forged submission).
+
+    Browsers since 2020-2023 send Sec-Fetch-Site; older ones send Origin on
+    every POST. A request with neither is not from a browser, and a forged
+    one is only worth refusing when a browser is tricked into sending it.
+    Named apart from the site's sign-form check so the two can be unified.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    allowed = {
+        f"{request.scheme}://{request.get_host()}",
+        "{0.scheme}://{0.netloc}".format(urlsplit(settings.SITE_URL)),
+    }
+    return origin not in allowed
+
+
+def partner_label(request) -> str:
+    data = request.POST if request.method == "POST" else request.GET
+    return validators.clean_source(data.get("partner", ""))[:PARTNER_MAX_LENGTH]
+
+
+def widget_source(partner: str) -> str:
+    return validators.clean_source(f"widget:{partner}" if partner else "widget")
+
+
+def _render(request, petition, *, form=None, partner="", message="", status=200):
+    context = {
+        "petition": petition,
+        "partner": partner,
+        "progress_html": live_progress(petition),
+        "accepting_signatures": petition.is_accepting_signatures(),
+        "refusal_message": services.petition_refusal_message(petition),
+        "message": message,
+        "form": form or WidgetSignatureForm(),
+        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+    }
+    return render(request, "petitions/widget.html", context, status=status)
+
+
+@frameable
+@require_GET
+@cache_control(public=True, max_age=30)
+def widget(request, slug):
+    petition = Petition.objects.public_with_count(slug)
+    if petition is None:
+        raise Http404
+    return _render(request, petition, partner=partner_label(request))
+
+
+@frameable
+@csrf_exempt
+@require_POST
+def widget_sign(request, slug):
+    if cross_site_post(request):
+        return render(request, "petitions/widget_refused.html", status=403)
+    petition = Petition.objects.public_with_count(slug)
+    if petition is None:
+        raise Http404
+    partner = partner_label(request)
+    if not petition.is_accepting_signatures():
+        return _render(request, petition, partner=partner, status=403)
+    ip_hash = ratelimit.request_ip_hash(request)
+    wait = ratelimit.hit(scope="sign", client=ip_hash, limits=ratelimit.sign_limits())
+    if wait is not None:
+        minutes = max(1, round(wait / 60))
+        # The sign form's own message (templates/petitions/rate_limited.html).
+        message = ngettext(
+            "A great many signatures have come from your network in a short "
+            "time, so we have paused signing from it. Please try again in "
+            "%(minutes)s minute.",
+            "A great many signatures have come from your network in a short "
+            "time, so we have paused signing from it. Please try again in "
+            "%(minutes)s minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+        response = _render(
+            request, petition, partner=partner, message=message, status=429
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    form = WidgetSignatureForm(request.POST)
+    sent = HttpResponseRedirect(
+        reverse("widget:sent", kwargs={"slug": petition.slug}), status=303
+    )
+    if form.is_bot:
+        return sent
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.signature_create(
+                petition=petition,
+                full_name=data["full_name"],
+                email=data["email"],
+                country=data["country"],
+                ip_hash=ip_hash,
+                source=widget_source(partner),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            return sent
+    return _render(request, petition, form=form, partner=partner, status=400)
+
+
+@frameable
+@require_GET
+def widget_sent(request, slug):
+    petition = Petition.objects.public().filter(slug=slug).first()
+    if petition is None:
+        raise Http404
+    return render(request, "petitions/widget_sent.html", {"petition": petition})
+
+
+def widget_snippets(petition: Petition) -> list[tuple[str, str]]:
+    """(language name, HTML to paste) for each language, for the admin."""
+    snippets = []
+    for code, name in settings.LANGUAGES:
+        # The language's name in the admin user's language, the rest in its own.
+        label_for_admin = str(name)
+        with translation.override(code):
+            src = f"{settings.SITE_URL}{reverse('widget:widget', args=[petition.slug])}"
+            src = f"{src}?{urlencode({'partner': 'your-organisation'})}"
+            page = f"{settings.SITE_URL}{petition.get_absolute_url()}"
+            label = _("Sign the petition: %(title)s") % {"title": petition.title}
+            snippets.append(
+                (
+                    label_for_admin,
+                    format_html(
+                        '<iframe src="{}" title="{}" width="100%" height="640" '
+                        'loading="lazy"><a href="{}">{}</a></iframe>',
+                        src,
+                        label,
+                        page,
+                        label,
+                    ),
+                )
+            )
+    return snippets
