@@ -52,10 +52,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute address used in e-mails and share links, e.g. https://standwithperu.org
 # In development it follows PORT (`PORT=8080 make run`), so the links in e-mails
 # point at the server that is actually running.
-SITE_URL = env.str(
-    "SITE_URL",
-    default=f"http://127.0.0.1:{env.int('PORT', default=8000) if DEVELOPMENT else 8000}",
-).rstrip("/")
+_LOCAL_PORT = env.int("PORT", default=8000) if DEVELOPMENT else 8000
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{_LOCAL_PORT}").rstrip("/")
 # Identifies the deployed code in cache keys, so a deploy never serves pages
 # rendered by the previous templates or forms. Defaults to a digest of them.
 RELEASE = (

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
-from core.admin_mixins import ConstraintRaceAdminMixin
+from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
 
 from . import exports, services
 from .dashboard import petition_dashboard
@@ -36,7 +36,7 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Petition)
-class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
+class PetitionAdmin(TimeZoneHelpAdminMixin, ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
     search_fields = get_translation_fields("title", "summary")

@@ -7,7 +7,7 @@
   var url = panel.getAttribute("data-count-url");
   var every = parseInt(panel.getAttribute("data-count-every"), 10) || 20000;
   // The server's own grouping ("1,000" or "1.000"), so the number keeps its look.
-  var separator = (panel.getAttribute("data-count-sample") || "1,000").replace(/\d/g, "");
+  var separator = (panel.getAttribute("data-count-sample") || "1,000,000").replace(/\d/g, "");
   var timer = null;
 
   function format(number) {
@@ -32,7 +32,9 @@
   }
 
   function refresh() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" })
+    // "no-cache": the answer may be a few seconds old in a shared cache, but
+    // the browser must not show the count it already has as news.
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "omit", cache: "no-cache" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) show(data); })
       .catch(function () { /* Offline for a moment: the next tick tries again. */ });
