@@ -7,8 +7,8 @@ Screenshots go to screenshots/ux-*.png (git-ignored) for people to look at.
 
 import re
 import uuid
-from urllib.parse import unquote
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.core import mail
