@@ -12,6 +12,8 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "kT9vQ2mX7pL4wR8zN1bH6cF3jD5sG0aY-eU_iO2kT9vQ2mX7pL4wR8zN1bH6",
     "DJANGO_ALLOWED_HOSTS": "standwithperu.example",
     "CONTACT_EMAIL": "privacy@standwithperu.example",
+    "CAMPAIGN_ORGANISATION": "Stand with Peru Network",
+    "CAMPAIGN_POSTAL_ADDRESS": "1 Example Street, Lima",
 }
 
 

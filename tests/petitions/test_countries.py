@@ -1,7 +1,9 @@
 """The public "where supporters are" table: counts by country, no names."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from petitions import services
 from petitions.models import Petition
@@ -9,6 +11,14 @@ from petitions.models import Petition
 from .factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    # A request to a Spanish page leaves Spanish active in this thread, and
+    # later tests that name countries outside a request would read Spanish.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def confirmed(petition, number, country):
