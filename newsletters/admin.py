@@ -102,7 +102,11 @@ class EntryAdmin(TimeZoneHelpAdminMixin, ConstraintRaceAdminMixin, TranslationAd
     @admin.display(description=_("preview"))
     def preview_link(self, obj):
         if obj is None or obj.pk is None:
-            return _("Save the entry first; then you can preview it here.")
+            return _(
+                "Press “Save and continue editing” below: the entry stays a "
+                "draft unless “Published” is ticked, and links to preview it "
+                "in each language then appear here."
+            )
         links = []
         for code, name in settings.LANGUAGES:
             with translation.override(code):
