@@ -20,6 +20,9 @@
     var bar = panel.querySelector("progress.signature-progress");
     if (typeof count !== "number" || !number) return;
     number.textContent = format(count);
+    var word = panel.getAttribute(count === 1 ? "data-count-one" : "data-count-other");
+    var label = number.nextSibling;
+    if (word && label && label.nodeType === 3) label.nodeValue = " " + word;
     if (bar) {
       var goal = panel.querySelector(".petition-progress .small");
       if (goal && data.goal && String(data.goal) !== bar.getAttribute("max")) {

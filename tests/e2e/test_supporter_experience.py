@@ -234,6 +234,9 @@ def test_the_count_moves_while_the_page_is_open(
     page.clock.run_for(30_000)
     expect(page.locator(".count-number")).to_have_text("5")
     expect(page.locator("progress.signature-progress")).to_have_attribute("value", "5")
+    expect(page.locator(".signature-count")).to_have_text(
+        re.compile(r"^5\s+(signatures|firmas)$")
+    )
     json_requests = [url for url in requests if url.endswith(".json")]
     assert json_requests
     assert all(
