@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Exported so that in development SITE_URL follows it (peru_campaign/settings.py).
+export PORT
 # Local defaults; a real deployment sets DJANGO_ENV=production and its own values.
 export DJANGO_ENV ?= development
 export DJANGO_SETTINGS_MODULE := peru_campaign.settings

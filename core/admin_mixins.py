@@ -1,6 +1,9 @@
 """Shared behaviour for the campaign's admin pages."""
 
-from django.db import IntegrityError
+from django.conf import settings
+from django.db import IntegrityError, models
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class ConstraintRaceAdminMixin:
@@ -20,3 +23,20 @@ class ConstraintRaceAdminMixin:
             return super().changeform_view(request, *args, **kwargs)
         except IntegrityError:
             return super().changeform_view(request, *args, **kwargs)
+
+
+class TimeZoneHelpAdminMixin:
+    """Say, beside every date-and-time field, which clock its times are on.
+
+    Times typed in the admin are read in settings.TIME_ZONE (the campaign's,
+    not the editor's), so an editor in another country schedules correctly.
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(db_field, models.DateTimeField):
+            zone = _("Times are in the %(zone)s time zone.") % {
+                "zone": settings.TIME_ZONE
+            }
+            field.help_text = format_lazy("{} {}", field.help_text or "", zone).strip()
+        return field

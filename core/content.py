@@ -3,9 +3,11 @@
 Each app that owns content has a `content.py` with `load(documents)`, which
 creates what is missing and leaves alone whatever already exists, so staff
 edits made in the admin are never overwritten and a second run changes nothing.
-The one exception: a translation that is still empty in the database is filled
+The exceptions: a translation that is still empty in the database is filled
 in from the file, so a site that predates a language gets its text on the next
-load.
+load; and a document's `[[rewordings]]` (`old` and `new`) replace a phrase that
+went stale wherever the text still holds it word for word, so a site loaded
+before the change gets it while text staff rewrote keeps their words.
 
 Text keys hold English; the same key with a language suffix holds that
 language (`title` and `title_es`).
@@ -63,6 +65,30 @@ def fill_blank_translations(obj, values: dict[str, str]) -> bool:
     return bool(blank)
 
 
+def apply_rewordings(obj, rewordings: list[dict], names: list[str]) -> bool:
+    """Replace each stale `old` phrase still present in the fields `names`."""
+    changed = []
+    for name in names:
+        text = getattr(obj, name) or ""
+        for rewording in rewordings:
+            if rewording["old"] in text:
+                text = text.replace(rewording["old"], rewording["new"])
+        if text != (getattr(obj, name) or ""):
+            setattr(obj, name, text)
+            changed.append(name)
+    if changed:
+        obj.save(update_fields=changed)
+    return bool(changed)
+
+
+def _localized_names(*keys: str) -> list[str]:
+    return [
+        build_localized_fieldname(key, code)
+        for key in keys
+        for code, _name in settings.LANGUAGES
+    ]
+
+
 @dataclass
 class Children:
     """Rows that belong to a loaded object (timeline events, sources, concerns):
@@ -109,11 +135,19 @@ def load_translated(
             )
         return obj
     filled = fill_blank_translations(obj, values)
+    rewordings = document.get("rewordings", [])
+    if rewordings:
+        filled |= apply_rewordings(obj, rewordings, _localized_names(*text_keys))
     for child in children:
         row_key, item_key = child.match
         rows = {
             getattr(row, row_key): row for row in getattr(obj, child.related_name).all()
         }
+        if rewordings:
+            for row in rows.values():
+                filled |= apply_rewordings(
+                    row, rewordings, _localized_names(*child.text_keys)
+                )
         for item in child.items:
             if item[item_key] in rows:
                 row_values = translated_values(item, *child.text_keys)

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from modeltranslation.utils import get_translation_fields
 
-from core.admin_mixins import ConstraintRaceAdminMixin
+from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
 
 from .models import Entry, EntrySource
 from .services import entry_publish, entry_unpublish
@@ -61,7 +61,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Entry)
-class EntryAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
+class EntryAdmin(TimeZoneHelpAdminMixin, ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "month_covered", "state", "pub_date"]
     list_filter = [YearFilter, StateFilter]
     search_fields = get_translation_fields("title", "summary", "body")
@@ -102,7 +102,11 @@ class EntryAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
     @admin.display(description=_("preview"))
     def preview_link(self, obj):
         if obj is None or obj.pk is None:
-            return _("Save the entry first; then you can preview it here.")
+            return _(
+                "Press “Save and continue editing” below: the entry stays a "
+                "draft unless “Published” is ticked, and links to preview it "
+                "in each language then appear here."
+            )
         links = []
         for code, name in settings.LANGUAGES:
             with translation.override(code):

@@ -51,7 +51,11 @@ ALLOWED_HOSTS = _required_in_production(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute address used in e-mails and share links, e.g. https://standwithperu.org
 # No production default: a wrong one puts dead confirmation links in e-mails.
-SITE_URL = _required_in_production("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# In development it follows PORT (`PORT=8080 make run`), so the links in e-mails
+# point at the server that is actually running.
+SITE_URL = _required_in_production(
+    "SITE_URL", f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 # Identifies the deployed code in cache keys, so a deploy never serves pages
 # rendered by the previous templates or forms. Defaults to a digest of them.
 RELEASE = (
@@ -66,6 +70,18 @@ RELEASE = (
 )
 # Where supporters write about their data or the site; shown on every page.
 CONTACT_EMAIL = _required_in_production("CONTACT_EMAIL", "privacy@localhost")
+# Who runs the campaign: named in the footer, the privacy notice, the about
+# page and every e-mail, because supporters give their name about state
+# violence and must know who holds it.
+CAMPAIGN_ORGANISATION = _required_in_production(
+    "CAMPAIGN_ORGANISATION", "Stand with Peru (development)"
+)
+CAMPAIGN_POSTAL_ADDRESS = _required_in_production(
+    "CAMPAIGN_POSTAL_ADDRESS", "1 Example Street, London, United Kingdom"
+)
+# The organisation responsible for signers' data under data-protection law;
+# usually the campaign's organisation itself.
+DATA_CONTROLLER = env.str("DATA_CONTROLLER", default="") or CAMPAIGN_ORGANISATION
 
 INSTALLED_APPS = [
     # Before the admin, so translated fields show in it for both languages.
@@ -292,7 +308,8 @@ LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["peru_campaign.formats"]
-TIME_ZONE = "Europe/London"
+# Where the campaign works: scheduling in the admin and per-day counts use it.
+TIME_ZONE = env.str("TIME_ZONE", default="America/Lima")
 USE_I18N = True
 USE_TZ = True
 
@@ -338,7 +355,7 @@ if env.str("EMAIL_FILE_PATH", default=""):
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str(
-    "DEFAULT_FROM_EMAIL", default="Stand with Peru <no-reply@localhost>"
+    "DEFAULT_FROM_EMAIL", default=f"{CAMPAIGN_ORGANISATION} <no-reply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

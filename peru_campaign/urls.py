@@ -20,6 +20,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
     path("admin/", admin.site.urls),
     # The partners' OSDI API: JSON only, so outside the language prefixes.
     path("api/v1/", include("api.urls")),

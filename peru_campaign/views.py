@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from newsletters.models import Entry
@@ -75,7 +75,32 @@ def robots_txt(request):
 
 @require_safe
 def favicon(request):
-    return redirect(static("img/favicon.svg"))
+    # Browsers and feed readers that ask for /favicon.ico expect an icon
+    # format; the SVG is offered to modern browsers by the <link> in base.html.
+    return redirect(static("img/favicon.ico"))
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def manifest(request):
+    """The web app manifest, so "Add to home screen" gets a name and icons."""
+    data = {
+        "name": "Stand with the Victims of Repression in Peru",
+        "short_name": "Stand with Peru",
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#ffffff",
+        "theme_color": "#1d1d1f",
+        "icons": [
+            {
+                "src": static(f"img/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+            }
+            for size in (192, 512)
+        ],
+    }
+    return JsonResponse(data, content_type="application/manifest+json")
 
 
 def csrf_failure(request, reason=""):

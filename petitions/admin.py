@@ -13,7 +13,7 @@ from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
 from api import widget as api_widget
-from core.admin_mixins import ConstraintRaceAdminMixin
+from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
 
 from . import exports, services
 from .dashboard import petition_dashboard
@@ -38,7 +38,7 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Petition)
-class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
+class PetitionAdmin(TimeZoneHelpAdminMixin, ConstraintRaceAdminMixin, TranslationAdmin):
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
     search_fields = get_translation_fields("title", "summary")

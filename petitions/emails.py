@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.context_processors import site
+
 from .tokens import make_token
 
 SUBJECTS = {
@@ -28,6 +30,8 @@ def build_signature_email(signature, kind: str) -> EmailMultiAlternatives:
     petition = signature.petition
     with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
         context = {
+            # Who runs the campaign, named in every e-mail.
+            **site(None),
             "signature": signature,
             "petition": petition,
             "first_name": signature.public_first_name,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("unsubscribe/", views.unsubscribe, name="unsubscribe"),
     path("<slug:slug>.json", views.petition_json, name="json"),
     path("<slug:slug>/", views.petition_detail, name="detail"),
+    path("<slug:slug>/countries/", views.petition_countries, name="countries"),
     path("<slug:slug>/sign/", views.petition_sign, name="sign"),
     path("<slug:slug>/check-your-inbox/", views.check_inbox, name="check_inbox"),
     path("<slug:slug>/thanks/", views.thanks, name="thanks"),

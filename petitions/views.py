@@ -13,6 +13,7 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+from django_countries import countries
 
 from . import ratelimit, services, tokens
 from .forms import SignatureForm
@@ -22,8 +23,41 @@ from .pagecache import live_progress, petition_context, render_petition_page
 
 @require_safe
 def petition_list(request):
-    petitions = Petition.objects.public().order_by("-created_at")
+    petitions = list(Petition.objects.public().order_by("-created_at")[:50])
+    if len(petitions) == 1:
+        # The menu's "Petition" leads straight to it, not to a one-item list.
+        return HttpResponseRedirect(petitions[0].get_absolute_url())
     return render(request, "petitions/petition_list.html", {"petitions": petitions})
+
+
+# Countries with fewer supporters than this are counted together, so the
+# public table never points at one person in a small country.
+COUNTRY_TABLE_MIN_COUNT = 3
+
+
+@require_safe
+@cache_control(public=True, max_age=60)
+def petition_countries(request, slug):
+    """Where supporters are: confirmed signatures per country, no names."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    by_country, _updated_at = services.petition_counts_by_country(petition)
+    rows = [
+        {"name": countries.name(code), "count": count}
+        for code, count in by_country.items()
+        if code and count >= COUNTRY_TABLE_MIN_COUNT
+    ]
+    rows.sort(key=lambda row: (-row["count"], row["name"]))
+    return render(
+        request,
+        "petitions/countries.html",
+        {
+            "petition": petition,
+            "rows": rows,
+            "others": sum(by_country.values()) - sum(row["count"] for row in rows),
+            "total": sum(by_country.values()),
+            "min_count": COUNTRY_TABLE_MIN_COUNT,
+        },
+    )
 
 
 @require_safe

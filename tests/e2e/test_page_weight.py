@@ -18,7 +18,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 # What a supporter on a slow mobile connection downloads to see the home page.
-HOME_PAGE_BUDGET_BYTES = 150_000
+HOME_PAGE_BUDGET_BYTES = 100_000
 PRODUCTION_STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -98,10 +99,16 @@ def test_robots_and_sitemap(client, campaign_content):
     assert "/what-happened/" in sitemap.content.decode()
 
 
-def test_favicon_redirects_to_the_static_icon(client):
+def test_favicon_redirects_to_an_ico_file_not_the_svg(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302
-    assert response["Location"].endswith("favicon.svg")
+    assert response["Location"].endswith("favicon.ico")
+    icon = finders.find("img/favicon.ico")
+    # An ICO directory (reserved 0, type 1) holding one PNG image.
+    with open(icon, "rb") as file:
+        data = file.read()
+    assert data[:4] == b"\x00\x00\x01\x00"
+    assert b"\x89PNG" in data
 
 
 def test_page_reverse_uses_slug():

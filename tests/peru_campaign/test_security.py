@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "CONTACT_EMAIL": "privacy@standwithperu.example",
     "SITE_URL": "https://standwithperu.example",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+    "CAMPAIGN_ORGANISATION": "Stand with Peru Network",
+    "CAMPAIGN_POSTAL_ADDRESS": "1 Example Street, Lima",
 }
 
 
