@@ -25,10 +25,13 @@ The files are UTF-8 with a byte-order mark, because without it Excel reads
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from . import validators
@@ -41,13 +44,55 @@ Kind = SignatureExport.Kind
 CHUNK_BYTES = 64 * 1024
 BOM = "\ufeff".encode()
 
-# Which permissions each export needs. E-mail addresses need one more.
+# The organisers' permissions, in one place (the Organisers group's data
+# migration, 0003, grants all but EMAILS_PERMISSION). Each export kind needs
+# its permission; e-mail addresses need one more.
+DASHBOARD_PERMISSION = "petitions.view_dashboard"
+VIEW_EXPORTS_PERMISSION = "petitions.view_signatureexport"
 EXPORT_PERMISSIONS = {
     Kind.BY_DAY: "petitions.export_counts",
     Kind.BY_COUNTRY: "petitions.export_counts",
     Kind.DELIVERY: "petitions.export_delivery_list",
 }
 EMAILS_PERMISSION = "petitions.export_emails"
+
+# The file type of each kind; the download's address ends with it.
+EXTENSIONS = dict.fromkeys(Kind, "csv")
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class Download:
+    kind: str
+    with_emails: bool
+    label: str
+    url: str
+
+
+def downloads_for(user, *, petition: Petition) -> list[Download]:
+    """The dashboard's download links: every export kind this user may take."""
+    downloads = []
+    for kind in Kind:
+        for with_emails in (False, True) if kind == Kind.DELIVERY else (False,):
+            if not user_may_export(user, kind=kind, with_emails=with_emails):
+                continue
+            url = reverse(
+                "admin:petitions_petition_export",
+                args=[petition.slug, kind.value, EXTENSIONS[kind]],
+            )
+            downloads.append(
+                Download(
+                    kind=kind.value,
+                    with_emails=with_emails,
+                    label=(
+                        _("Delivery list with e-mail addresses")
+                        if with_emails
+                        else kind.label
+                    ),
+                    url=f"{url}?emails=1" if with_emails else url,
+                )
+            )
+    return downloads
 
 
 # The first characters that make a spreadsheet cell a formula (or can hide
@@ -176,7 +221,8 @@ def export_filename(
     """For example justice-for-peru-delivery-2026-11-26.csv."""
     today = today or timezone.localdate()
     emails = "-with-emails" if with_emails else ""
-    return f"{petition.slug}-{Kind(kind).value}{emails}-{today:%Y-%m-%d}.csv"
+    extension = EXTENSIONS[Kind(kind)]
+    return f"{petition.slug}-{Kind(kind).value}{emails}-{today:%Y-%m-%d}.{extension}"
 
 
 def user_may_export(user, *, kind: str, with_emails: bool = False) -> bool:
@@ -184,6 +230,24 @@ def user_may_export(user, *, kind: str, with_emails: bool = False) -> bool:
     if with_emails:
         permissions.append(EMAILS_PERMISSION)
     return user.has_perms(permissions)
+
+
+def export_file(
+    *,
+    petition: Petition,
+    kind: str,
+    with_emails: bool = False,
+    user=None,
+    requested_by: str = "",
+) -> tuple[SignatureExport, Iterator[bytes]]:
+    """`export_csv`, or the PDF for kinds that are PDFs: record, then stream."""
+    return export_csv(
+        petition=petition,
+        kind=kind,
+        with_emails=with_emails,
+        user=user,
+        requested_by=requested_by,
+    )
 
 
 def export_csv(

@@ -3,9 +3,10 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from tests.petitions.organiser_factories import (
+from petitions import exports
+from tests.petitions.factories import (
+    ConfirmedSignatureFactory,
     PetitionFactory,
-    SignatureFactory,
     organiser,
     staff_user,
 )
@@ -23,7 +24,7 @@ EXPORT_PERMISSIONS = {
 @pytest.fixture
 def petition():
     petition = PetitionFactory(slug="justice")
-    SignatureFactory(petition=petition, email="ana@example.org")
+    ConfirmedSignatureFactory(petition=petition, email="ana@example.org")
     return petition
 
 
@@ -211,3 +212,20 @@ def test_export_emails_permission_exists_for_granting_by_hand():
         content_type__app_label="petitions", codename="export_emails"
     )
     assert "e-mail" in permission.name
+
+
+def test_the_download_list_offers_every_export_kind_to_those_holding_all(
+    client, petition
+):
+    client.force_login(organiser(permissions=["petitions.export_emails"]))
+    page = client.get(DASHBOARD).content.decode()
+    for kind, extension in exports.EXTENSIONS.items():
+        assert (
+            f'href="/admin/petitions/petition/dashboard/justice/{kind}.{extension}"'
+            in page
+        )
+
+
+def test_a_kind_under_the_wrong_extension_is_not_found(client, petition):
+    client.force_login(organiser())
+    assert _status(client, BY_DAY.replace(".csv", ".pdf")) == 404
