@@ -52,6 +52,7 @@ VIEW_EXPORTS_PERMISSION = "petitions.view_signatureexport"
 EXPORT_PERMISSIONS = {
     Kind.BY_DAY: "petitions.export_counts",
     Kind.BY_COUNTRY: "petitions.export_counts",
+    Kind.BY_SOURCE: "petitions.export_counts",
     Kind.DELIVERY: "petitions.export_delivery_list",
 }
 EMAILS_PERMISSION = "petitions.export_emails"
@@ -155,6 +156,15 @@ _BY_COUNTRY_SQL = f"""
     ORDER BY confirmed DESC, s.country
 """
 
+# Confirmed signatures per source label; "" (no source) is an empty cell.
+BY_SOURCE_SQL = f"""
+    SELECT {_spreadsheet_safe("s.source")}, count(*) AS confirmed
+    FROM petitions_signature AS s
+    WHERE s.petition_id = %(petition_id)s AND s.status = %(confirmed)s
+    GROUP BY s.source
+    ORDER BY confirmed DESC, s.source
+"""
+
 _DELIVERY_COLUMNS = [
     _spreadsheet_safe("s.full_name"),
     _spreadsheet_safe("coalesce(names.name, s.country)"),
@@ -173,6 +183,7 @@ _DELIVERY_SQL = """
 HEADERS = {
     Kind.BY_DAY: ["Date", "Confirmed signatures"],
     Kind.BY_COUNTRY: ["Country code", "Country", "Confirmed signatures"],
+    Kind.BY_SOURCE: ["Source", "Confirmed signatures"],
     Kind.DELIVERY: ["Full name", "Country", "Postcode", "Confirmed on"],
 }
 
@@ -201,6 +212,8 @@ def export_query(
         sql = f"SELECT to_char(day, 'YYYY-MM-DD'), confirmed FROM ({PER_DAY_SQL}) AS d"
         params["until"] = per_day_until(petition)
         return header, sql, params
+    if kind == Kind.BY_SOURCE:
+        return header, BY_SOURCE_SQL, params
     with translation.override("en"):
         named = list(countries)
     params["country_codes"] = [country.code for country in named]

@@ -102,6 +102,9 @@ class SignatureForm(forms.Form):
         ),
         required=False,
     )
+    # Where the signer came from (?source=...): filled in by static/js/source.js,
+    # never by the cached page; see petitions.sources.
+    source = forms.CharField(required=False, widget=forms.HiddenInput)
     # A field people never see. Bots that fill every input give themselves away.
     website = forms.CharField(
         required=False,
@@ -129,6 +132,7 @@ class SignatureForm(forms.Form):
             ),
             "wants_updates",
             "show_publicly",
+            "source",
             Div("website", css_class="hp-field", aria_hidden="true"),
             StrictButton(
                 _("Sign the petition"),

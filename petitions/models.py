@@ -307,6 +307,12 @@ class Signature(models.Model):
                 condition=models.Q(status="pending"),
                 name="signature_pending_created",
             ),
+            # Counts by source (dashboard, by-source export) from the index alone.
+            models.Index(
+                fields=["petition", "source"],
+                condition=models.Q(status="confirmed"),
+                name="signature_confirmed_source",
+            ),
         ]
 
     def __str__(self):
@@ -378,6 +384,7 @@ class SignatureExport(models.Model):
     class Kind(models.TextChoices):
         BY_DAY = "by-day", _("Counts by day")
         BY_COUNTRY = "by-country", _("Counts by country")
+        BY_SOURCE = "by-source", _("Counts by source")
         DELIVERY = "delivery", _("Delivery list")
 
     petition = models.ForeignKey(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import ratelimit, services, tokens
+from . import ratelimit, services, sources, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
 from .pagecache import live_progress, petition_context, render_petition_page
@@ -80,6 +80,7 @@ def petition_sign(request, slug):
                 wants_updates=data["wants_updates"],
                 show_publicly=data["show_publicly"],
                 ip_hash=ip_hash,
+                source=sources.source_for_request(request, data["source"]),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):

@@ -31,9 +31,10 @@ def petition():
 DASHBOARD = "/admin/petitions/petition/dashboard/justice/"
 BY_DAY = "/admin/petitions/petition/dashboard/justice/by-day.csv"
 BY_COUNTRY = "/admin/petitions/petition/dashboard/justice/by-country.csv"
+BY_SOURCE = "/admin/petitions/petition/dashboard/justice/by-source.csv"
 DELIVERY = "/admin/petitions/petition/dashboard/justice/delivery.csv"
 DELIVERY_EMAILS = DELIVERY + "?emails=1"
-EVERY_PAGE = [DASHBOARD, BY_DAY, BY_COUNTRY, DELIVERY, DELIVERY_EMAILS]
+EVERY_PAGE = [DASHBOARD, BY_DAY, BY_COUNTRY, BY_SOURCE, DELIVERY, DELIVERY_EMAILS]
 
 
 def _status(client, url):
@@ -125,7 +126,7 @@ def test_editors_may_not_see_the_dashboard_nor_export(client, petition, url):
     assert _status(client, url) == 403
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, BY_DAY, BY_COUNTRY, DELIVERY])
+@pytest.mark.parametrize("url", [DASHBOARD, BY_DAY, BY_COUNTRY, BY_SOURCE, DELIVERY])
 def test_organisers_see_the_dashboard_and_take_every_export_without_emails(
     client, petition, url
 ):
@@ -161,6 +162,7 @@ def test_count_exports_alone_do_not_open_the_delivery_list(client, petition):
     )
     assert _status(client, BY_DAY) == 200
     assert _status(client, BY_COUNTRY) == 200
+    assert _status(client, BY_SOURCE) == 200
     assert _status(client, DELIVERY) == 403
 
 
