@@ -8,10 +8,12 @@ Three cheap queries whatever the number of signatures:
    the last 7 days and the whole run are sums of it;
 2. pending, withdrawn and invalidated signatures, in one GROUP BY that the
    same index narrows to those statuses, which are few;
-3. the count by country from the running counts the public page shows (a
+3. the count by country (paper batches included) from the running counts
+   the public page shows (a
    handful of rows per country; `reconcile_signature_counts` checks them
    against the signatures);
-4. confirmed signatures per source (`exports.BY_SOURCE_SQL`, from the
+4. signatures on paper, the sum of a handful of batches;
+5. confirmed signatures per source (`exports.BY_SOURCE_SQL`, from the
    partial index on (petition, source) alone).
 
 The chart is SVG drawn on the server: bars with a <title> each, and the same
@@ -30,6 +32,7 @@ from django_countries import countries
 from . import services
 from .exports import BY_SOURCE_SQL, PER_DAY_SQL, per_day_until
 from .models import Petition, Signature
+from .paper import petition_paper_count
 
 # The SVG's own coordinate system; it scales to the page width.
 CHART_WIDTH = 720
@@ -92,12 +95,18 @@ class Dashboard:
     # (source label, confirmed signatures), most first; "" is no source.
     sources: list[tuple[str, int]]
     confirmed: int
+    # Signatures on paper (petitions.paper), counted in the total and the goal.
+    paper: int
     goal: int
     chart: Chart
 
     @property
+    def total(self) -> int:
+        return self.confirmed + self.paper
+
+    @property
     def percent_of_goal(self) -> int:
-        return min(100, math.floor(100 * self.confirmed / self.goal))
+        return min(100, math.floor(100 * self.total / self.goal))
 
 
 def confirmed_per_day(
@@ -159,6 +168,7 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
             figures = others.get(status, {"today": 0, "last_7_days": 0, "total": 0})
         statuses.append(StatusLine(status=status, label=status.label, **figures))
     by_country, _updated_at = services.petition_counts_by_country(petition)
+    paper = petition_paper_count(petition)
     return Dashboard(
         statuses=statuses,
         days=days,
@@ -172,7 +182,8 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
         ],
         sources=confirmed_per_source(petition=petition),
         confirmed=confirmed,
-        goal=petition.goal_for(confirmed),
+        paper=paper,
+        goal=petition.goal_for(confirmed + paper),
         chart=bar_chart(days),
     )
 

@@ -1,6 +1,7 @@
 """Petitions, their signatures, and the sharded counts shown to the public."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -26,25 +27,30 @@ class PetitionQuerySet(models.QuerySet):
 
 
 class PetitionManager(models.Manager.from_queryset(PetitionQuerySet)):
-    # The busiest query of the site: the petition and its live count in one
+    # The busiest query of the site: the petition and its live count (which
+    # includes paper batches, also given apart as `paper_count`) in one
     # round trip. Written as SQL because building the equivalent annotated
     # queryset costs more CPU (~0.5 ms, profiled) than the query itself.
     _WITH_COUNT_SQL = """
         SELECT p.*, COALESCE((
             SELECT SUM(c.count) FROM petitions_signaturecount c
-            WHERE c.petition_id = p.id), 0)::bigint AS signature_count
+            WHERE c.petition_id = p.id), 0)::bigint AS signature_count,
+        COALESCE((
+            SELECT SUM(b.count) FROM petitions_paperbatch b
+            WHERE b.petition_id = p.id), 0)::bigint AS paper_count
         FROM petitions_petition p
         WHERE p.state <> 'draft' {condition}
         ORDER BY {order} LIMIT 1
     """
 
     def public_with_count(self, slug: str):
-        """The public petition with this slug, with `signature_count`, or None."""
+        """The public petition with this slug, with `signature_count` and
+        `paper_count`, or None."""
         sql = self._WITH_COUNT_SQL.format(condition="AND p.slug = %s", order="p.id")
         return next(iter(self.raw(sql, [slug])), None)
 
     def featured_with_count(self):
-        """What `featured().first()` gives, with `signature_count`, or None."""
+        """What `featured().first()` gives, with the counts, or None."""
         sql = self._WITH_COUNT_SQL.format(
             condition="", order="(p.state = 'open') DESC, p.created_at DESC"
         )
@@ -434,3 +440,124 @@ class SignatureExport(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.petition_id} by {self.requested_by}"
+
+
+class PaperBatch(models.Model):
+    """Signatures collected on paper or in the street, entered by an organiser.
+
+    Counted in the petition's total like confirmed online signatures: the
+    services add each batch's count to the running count rows
+    (SignatureCount), and `signature_counts_reconcile` rebuilds them from the
+    confirmed signatures plus these batches. Written only through
+    `services.paper_batch_save` / `paper_batch_delete`, which also keep the
+    audit trail (PaperBatchChange).
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="paper_batches"
+    )
+    country = CountryField(
+        blank=True, help_text=_("Where the signatures were collected.")
+    )
+    count = models.PositiveIntegerField(
+        help_text=_("How many signatures the batch holds.")
+    )
+    collected_on = models.DateField(
+        help_text=_("The day the signatures were collected (the last day, if several).")
+    )
+    collected_by = models.CharField(
+        max_length=200,
+        help_text=_("Who collected them: a person, a group or an event."),
+    )
+    note = models.TextField(
+        blank=True, help_text=_("Anything worth knowing, for the other organisers.")
+    )
+    names = models.TextField(
+        blank=True,
+        help_text=_(
+            "Optional: the signers' names, one per line, printed in the delivery "
+            "pack. Never more names than the count."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-collected_on", "-pk"]
+        verbose_name = _("paper batch")
+        verbose_name_plural = _("paper batches")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(count__gt=0), name="paper_batch_count_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.count} on paper, {self.collected_on} ({self.collected_by})"
+
+    def name_list(self) -> list[str]:
+        return [line.strip() for line in self.names.splitlines() if line.strip()]
+
+    def clean(self):
+        if self.count and len(self.name_list()) > self.count:
+            raise ValidationError(
+                {"names": _("There are more names than signatures in the count.")}
+            )
+        if self.collected_on and self.collected_on > timezone.localdate():
+            raise ValidationError(
+                {"collected_on": _("The collection date cannot be in the future.")}
+            )
+
+
+class PaperBatchChange(models.Model):
+    """The audit trail of paper batches: every creation, change and deletion,
+    with the figures before and after and who made it. Kept when a batch is
+    deleted (batch_id is a plain number for that reason); nobody edits it."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="paper_batch_changes"
+    )
+    batch_id = models.PositiveIntegerField(db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    user_name = models.CharField(
+        max_length=150, help_text=_("Kept when the user is deleted.")
+    )
+    at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("paper batch change")
+        verbose_name_plural = _("paper batch changes")
+
+    def __str__(self):
+        return f"{self.get_action_display()} batch {self.batch_id} by {self.user_name}"

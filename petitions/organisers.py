@@ -6,6 +6,7 @@ headers apply. Who may see what is defined once, in `exports` (the
 permissions and the list of downloads built from the export kinds).
 """
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,9 +16,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from . import exports
+from . import exports, paper
 from .dashboard import petition_dashboard
-from .models import Petition
+from .models import PaperBatch, PaperBatchChange, Petition
 
 
 class OrganisersAdminMixin:
@@ -98,3 +99,82 @@ class OrganisersAdminMixin:
         # Ask a buffering proxy (nginx) to pass the rows on as they come.
         response["X-Accel-Buffering"] = "no"
         return response
+
+
+# ------------------------------------------------------------------------------
+# Paper and street signatures (petitions.paper)
+# ------------------------------------------------------------------------------
+@admin.register(PaperBatch)
+class PaperBatchAdmin(admin.ModelAdmin):
+    """Organisers enter, correct and delete batches (the Organisers group holds
+    the model's permissions); each write goes through petitions.paper, which
+    moves the counts and keeps the audit trail."""
+
+    list_display = [
+        "collected_on",
+        "petition",
+        "country",
+        "count",
+        "collected_by",
+        "updated_by",
+        "updated_at",
+    ]
+    list_filter = ["petition", "country"]
+    search_fields = ["collected_by", "note"]
+    list_select_related = ["petition", "updated_by"]
+    date_hierarchy = "collected_on"
+    fields = [
+        "petition",
+        "country",
+        "count",
+        "collected_on",
+        "collected_by",
+        "note",
+        "names",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ]
+    readonly_fields = ["created_by", "created_at", "updated_by", "updated_at"]
+    # One at a time, so each deletion is audited and moves the count.
+    actions = None
+
+    def save_model(self, request, obj, form, change):
+        paper.paper_batch_save(batch=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        paper.paper_batch_delete(batch=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for batch in queryset:
+            paper.paper_batch_delete(batch=batch, user=request.user)
+
+
+@admin.register(PaperBatchChange)
+class PaperBatchChangeAdmin(admin.ModelAdmin):
+    """The audit trail of paper batches. Read-only, for everyone."""
+
+    list_display = ["at", "petition", "batch_id", "action", "user_name"]
+    list_filter = ["action", "petition"]
+    search_fields = ["=batch_id", "user_name"]
+    list_select_related = ["petition"]
+    readonly_fields = [
+        "petition",
+        "batch_id",
+        "action",
+        "user",
+        "user_name",
+        "at",
+        "before",
+        "after",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -277,7 +277,8 @@ def _count_add(*, petition_id: int, country: str, delta: int) -> None:
 
 
 def petition_signature_count(petition: Petition) -> int:
-    """Confirmed signatures, from the count rows: cheap at any size."""
+    """Confirmed signatures and paper batches, from the count rows: cheap at
+    any size."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
@@ -287,9 +288,22 @@ def petition_signature_count(petition: Petition) -> int:
         return int(cursor.fetchone()[0])
 
 
+def petition_signature_and_paper_counts(petition: Petition) -> tuple[int, int]:
+    """The total (online and paper) and the part of it on paper, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
+            "WHERE petition_id = %s), (SELECT COALESCE(SUM(count), 0) "
+            "FROM petitions_paperbatch WHERE petition_id = %s)",
+            [petition.pk, petition.pk],
+        )
+        total, paper = cursor.fetchone()
+        return int(total), int(paper)
+
+
 def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
-    """Confirmed signatures per country code ("" where none was recorded), most
-    first, and when a count last moved."""
+    """Confirmed and paper signatures per country code ("" where none was
+    recorded), most first, and when a count last moved."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT country, SUM(count), MAX(updated_at) FROM petitions_signaturecount "
@@ -305,7 +319,8 @@ def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], obje
 
 @transaction.atomic
 def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
-    """Rebuild a petition's count rows exactly from its confirmed signatures.
+    """Rebuild a petition's count rows exactly from its confirmed signatures
+    and its paper batches (petitions.paper).
 
     Returns the total before and after. Confirmations wait on the table lock
     for the moment this takes, so none is lost or counted twice.
@@ -324,6 +339,9 @@ def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
         .order_by()
     ):
         actual[country] = total
+    from .paper import paper_counts_by_country  # paper imports this module
+
+    actual.update(paper_counts_by_country(petition.pk))
     SignatureCount.objects.filter(petition=petition).delete()
     now = timezone.now()
     SignatureCount.objects.bulk_create(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import ratelimit, services, sources, tokens
+from . import paper, ratelimit, services, sources, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
 from .pagecache import live_progress, petition_context, render_petition_page
@@ -249,7 +249,9 @@ def petition_json(request, slug):
             "slug": petition.slug,
             "title": petition.title,
             "state": petition.state,
+            # Paper batches included; paper_signature_count says how many.
             "signature_count": sum(by_country.values()),
+            "paper_signature_count": paper.petition_paper_count(petition),
             "goal": petition.goal_for(sum(by_country.values())),
             "signatures_by_country": {
                 country or "unknown": count for country, count in by_country.items()
