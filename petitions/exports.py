@@ -54,12 +54,13 @@ EXPORT_PERMISSIONS = {
     Kind.BY_COUNTRY: "petitions.export_counts",
     Kind.BY_SOURCE: "petitions.export_counts",
     Kind.DELIVERY: "petitions.export_delivery_list",
+    Kind.DELIVERY_PDF: "petitions.export_delivery_list",
 }
 EMAILS_PERMISSION = "petitions.export_emails"
 
 # The file type of each kind; the download's address ends with it.
-EXTENSIONS = dict.fromkeys(Kind, "csv")
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8"}
+EXTENSIONS = {**dict.fromkeys(Kind, "csv"), Kind.DELIVERY_PDF: "pdf"}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,16 @@ def export_file(
     user=None,
     requested_by: str = "",
 ) -> tuple[SignatureExport, Iterator[bytes]]:
-    """`export_csv`, or the PDF for kinds that are PDFs: record, then stream."""
+    """`export_csv`, or the PDF delivery pack: record, then stream."""
+    if Kind(kind) == Kind.DELIVERY_PDF:
+        from .delivery import export_delivery_pack  # reportlab: load when used
+
+        return export_delivery_pack(
+            petition=petition,
+            user=user,
+            requested_by=requested_by,
+            language=translation.get_language(),
+        )
     return export_csv(
         petition=petition,
         kind=kind,

@@ -87,7 +87,8 @@ class SignatureForm(forms.Form):
     )
     consent = forms.BooleanField(
         label=_(
-            "I agree that the campaign keeps my signature for this petition, as "
+            "I agree that the campaign keeps my signature for this petition and "
+            "delivers my name and country to the people it is addressed to, as "
             "the privacy notice explains."
         ),
         error_messages={"required": _("Tick this box so we can count your signature.")},

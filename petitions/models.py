@@ -380,7 +380,8 @@ class RateLimitCounter(models.Model):
 
 
 class SignatureExport(models.Model):
-    """One CSV export of a petition's signatures: who took what, and when.
+    """One export (CSV or the PDF delivery pack) of a petition's signatures:
+    who took what, and when.
 
     Kept as the record the privacy notice promises: every copy of the
     delivery list that leaves the database is accounted for. Its Meta also
@@ -392,6 +393,7 @@ class SignatureExport(models.Model):
         BY_COUNTRY = "by-country", _("Counts by country")
         BY_SOURCE = "by-source", _("Counts by source")
         DELIVERY = "delivery", _("Delivery list")
+        DELIVERY_PDF = "delivery-pdf", _("Delivery pack (PDF)")
 
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="exports"
