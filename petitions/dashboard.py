@@ -13,7 +13,9 @@ Three cheap queries whatever the number of signatures:
    handful of rows per country; `reconcile_signature_counts` checks them
    against the signatures);
 4. signatures on paper, the sum of a handful of batches;
-5. confirmed signatures per source (`exports.BY_SOURCE_SQL`, from the
+5. the fraud watch's IP hashes and domains of the last 24 hours (a scan of
+   that day's signatures only);
+6. confirmed signatures per source (`exports.BY_SOURCE_SQL`, from the
    partial index on (petition, source) alone).
 
 The chart is SVG drawn on the server: bars with a <title> each, and the same
@@ -31,6 +33,7 @@ from django_countries import countries
 
 from . import services
 from .exports import BY_SOURCE_SQL, PER_DAY_SQL, per_day_until
+from .fraud import signature_hotspots
 from .models import Petition, Signature
 from .paper import petition_paper_count
 
@@ -94,6 +97,8 @@ class Dashboard:
     countries: list[CountryLine]
     # (source label, confirmed signatures), most first; "" is no source.
     sources: list[tuple[str, int]]
+    # The fraud watch: most signatures per hour and IP hash or domain, 24 h.
+    hotspots: list
     confirmed: int
     # Signatures on paper (petitions.paper), counted in the total and the goal.
     paper: int
@@ -181,6 +186,9 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
             for code, count in by_country.items()
         ],
         sources=confirmed_per_source(petition=petition),
+        hotspots=signature_hotspots(
+            petition=petition, since=now - datetime.timedelta(hours=24), limit=10
+        ),
         confirmed=confirmed,
         paper=paper,
         goal=petition.goal_for(confirmed + paper),

@@ -1,6 +1,7 @@
 """Petitions, their signatures, and the sharded counts shown to the public."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -313,6 +314,10 @@ class Signature(models.Model):
                 condition=models.Q(status="pending"),
                 name="signature_pending_created",
             ),
+            # The fraud watch reads the last day's signatures by created_at;
+            # rows arrive in time order, so a BRIN index (a few pages, next to
+            # nothing to maintain on the sign POST) finds them.
+            BrinIndex(fields=["created_at"], name="signature_created_brin"),
             # Counts by source (dashboard, by-source export) from the index alone.
             models.Index(
                 fields=["petition", "source"],
@@ -563,3 +568,92 @@ class PaperBatchChange(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} batch {self.batch_id} by {self.user_name}"
+
+
+class SignatureAlert(models.Model):
+    """One fraud-watch alert: an IP hash or e-mail domain that brought more
+    signatures to a petition in an hour than FRAUD_ALERT_THRESHOLD. The
+    unique constraint makes each (petition, hour, kind, value) e-mailed once,
+    however often the check runs."""
+
+    class Kind(models.TextChoices):
+        IP_HASH = "ip_hash", _("IP hash")
+        EMAIL_DOMAIN = "email_domain", _("E-mail domain")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="alerts"
+    )
+    hour = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-hour", "-count"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "hour", "kind", "value"],
+                name="one_alert_per_petition_hour_and_value",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.value}: {self.count} at {self.hour:%Y-%m-%d %H:00}"
+
+
+class BulkInvalidation(models.Model):
+    """Signatures invalidated together by criteria, and what they were before,
+    so the whole batch can be undone within BULK_INVALIDATION_UNDO_DAYS."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="bulk_invalidations"
+    )
+    criteria = models.JSONField(help_text=_("What the signatures matched."))
+    count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    restored = models.PositiveIntegerField(
+        default=0, help_text=_("Signatures given back their status by the undo.")
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.count} invalidated on {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BulkInvalidationItem(models.Model):
+    """A signature a bulk invalidation changed, with its status before."""
+
+    bulk = models.ForeignKey(
+        BulkInvalidation, on_delete=models.CASCADE, related_name="items"
+    )
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    previous_status = models.CharField(max_length=12, choices=Signature.Status.choices)
+    previous_show_publicly = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulk", "signature"], name="one_item_per_signature_and_bulk"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.signature_id} was {self.previous_status}"

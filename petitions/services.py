@@ -222,6 +222,51 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     return len(rows)
 
 
+@transaction.atomic
+def signatures_restore(*, items: QuerySet, invalidated_at) -> int:
+    """Undo an invalidation: give each signature back its status from before.
+
+    `items` are BulkInvalidationItem rows (signature, previous_status,
+    previous_show_publicly). Only signatures still invalidated at
+    `invalidated_at` (the same invalidation) are restored; one withdrawn or
+    invalidated again since is left alone. Confirmed ones go back into the
+    count. Returns how many were restored.
+    """
+    locked = dict(
+        Signature.objects.filter(
+            pk__in=items.values("signature_id"),
+            status=Signature.Status.INVALIDATED,
+            invalidated_at=invalidated_at,
+        )
+        .select_for_update()
+        .values_list("pk", "country")
+    )
+    rows = [
+        (pk, status, show, petition_id, locked[pk])
+        for pk, status, show, petition_id in items.filter(
+            signature_id__in=list(locked)
+        ).values_list(
+            "signature_id",
+            "previous_status",
+            "previous_show_publicly",
+            "signature__petition_id",
+        )
+    ]
+    for status in {row[1] for row in rows}:
+        for show in (False, True):
+            Signature.objects.filter(
+                pk__in=[r[0] for r in rows if r[1] == status and r[2] == show]
+            ).update(status=status, invalidated_at=None, show_publicly=show)
+    confirmed = Counter(
+        (petition_id, country)
+        for _pk, status, _show, petition_id, country in rows
+        if status == Signature.Status.CONFIRMED
+    )
+    for (petition_id, country), number in confirmed.items():
+        _count_add(petition_id=petition_id, country=country, delta=number)
+    return len(rows)
+
+
 def _sharing(petition_id: int, *, ip_hash: str = "", email_domain: str = "") -> Q:
     if ip_hash:
         return Q(petition_id=petition_id, ip_hash=ip_hash)
