@@ -657,3 +657,38 @@ class BulkInvalidationItem(models.Model):
 
     def __str__(self):
         return f"{self.signature_id} was {self.previous_status}"
+
+
+class Milestone(models.Model):
+    """A goal a petition has reached, recorded once (petitions.milestones).
+
+    The unique (petition, goal) constraint is what makes the note to signers
+    go out at most once per goal, however often detection runs. When a run
+    finds several goals passed at once (paper batches entered late, say),
+    only the highest is announced; the others are recorded with announce off.
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="milestones"
+    )
+    goal = models.PositiveIntegerField()
+    reached_at = models.DateTimeField(default=timezone.now)
+    announce = models.BooleanField(
+        default=True, help_text=_("Whether signers get a note about this goal.")
+    )
+    announced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the delivery of the note to signers finished."),
+    )
+
+    class Meta:
+        ordering = ["-reached_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "goal"], name="one_milestone_per_goal"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.petition_id} reached {self.goal}"
