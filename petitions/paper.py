@@ -120,3 +120,24 @@ def paper_counts_by_country(petition_id: int) -> dict[str, int]:
             [petition_id],
         )
         return {country: int(total) for country, total in cursor.fetchall()}
+
+
+@transaction.atomic
+def paper_batch_names_delete(*, closed_before, dry_run: bool = False) -> int:
+    """Delete the names written on paper batches of petitions closed before
+    `closed_before`, with the copies in their audit trail, as the privacy
+    notice promises for every signer; the counts stay. Returns the number of
+    batches whose names were (or, with `dry_run`, would be) deleted."""
+    petitions = services.petitions_closed_before(closed_before)
+    batches = PaperBatch.objects.filter(petition__in=petitions).exclude(names="")
+    if dry_run:
+        return batches.count()
+    number = batches.update(names="")
+    changes = PaperBatchChange.objects.filter(petition__in=petitions)
+    for change in changes.only("before", "after"):
+        snapshots = [s for s in (change.before, change.after) if s and s.get("names")]
+        for snapshot in snapshots:
+            snapshot["names"] = ""
+        if snapshots:
+            change.save(update_fields=["before", "after"])
+    return number

@@ -202,3 +202,20 @@ def test_the_dashboard_states_paper_apart(client, petition):
     page = client.get("/admin/petitions/petition/dashboard/justice/").content.decode()
     assert "Plus 1,147 signatures on paper: 1,150 in all" in page
     assert "/admin/petitions/paperbatch/?petition__id__exact=" in page
+
+
+def test_retention_deletes_paper_names_and_their_audit_copies_but_keeps_counts():
+    closed = PetitionFactory(
+        state=Petition.State.CLOSED,
+        closes_at=timezone.now() - datetime.timedelta(days=200),
+    )
+    batch = _batch(closed, count=3, names="Ana Quispe\nLuis Mamani")
+    open_one = PetitionFactory()
+    _batch(open_one, count=2, names="Rosa Condori")
+    cutoff = timezone.now() - datetime.timedelta(days=180)
+    assert paper.paper_batch_names_delete(closed_before=cutoff, dry_run=True) == 1
+    assert paper.paper_batch_names_delete(closed_before=cutoff) == 1
+    batch.refresh_from_db()
+    assert batch.names == "" and batch.count == 3
+    assert PaperBatchChange.objects.get(petition=closed).after["names"] == ""
+    assert PaperBatch.objects.get(petition=open_one).names == "Rosa Condori"
