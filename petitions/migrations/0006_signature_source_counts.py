@@ -25,7 +25,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="signature",
             index=models.Index(
-                condition=models.Q(("status", "confirmed")),
+                condition=models.Q(
+                    ("status", "confirmed"), models.Q(("source", ""), _negated=True)
+                ),
                 fields=["petition", "source"],
                 name="signature_confirmed_source",
             ),
