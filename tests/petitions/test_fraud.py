@@ -235,3 +235,14 @@ def test_the_dashboard_lists_hotspots_for_organisers(client, petition):
     assert "<code>spam.example</code>" in page
     # Organisers may look, not invalidate.
     assert "/invalidate/" not in page
+
+
+def test_alerts_already_sent_are_listed_for_dashboard_viewers_only(client, petition):
+    SignatureAlert.objects.create(
+        petition=petition, hour=NOW, kind="ip_hash", value="c" * 32, count=60
+    )
+    client.force_login(organiser())
+    page = client.get("/admin/petitions/signaturealert/")
+    assert page.status_code == 200 and "c" * 32 in page.content.decode()
+    client.force_login(staff_user("staff@example.org"))
+    assert client.get("/admin/petitions/signaturealert/").status_code == 403
