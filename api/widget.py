@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from petitions import ratelimit, services, validators
 from petitions.models import Petition
@@ -97,7 +97,7 @@ def _render(request, petition, *, form=None, partner="", message="", status=200)
 
 
 @frameable
-@require_GET
+@require_safe
 @cache_control(public=True, max_age=30)
 def widget(request, slug):
     petition = Petition.objects.public_with_count(slug)
@@ -166,7 +166,7 @@ def widget_sign(request, slug):
 
 
 @frameable
-@require_GET
+@require_safe
 def widget_sent(request, slug):
     petition = Petition.objects.public().filter(slug=slug).first()
     if petition is None:

@@ -250,11 +250,16 @@ IP_HASH_KEY = env.str(
     "IP_HASH_KEY", default=hashlib.sha256(f"ip-hash:{SECRET_KEY}".encode()).hexdigest()
 ).encode()
 # The version of the consent wording on the sign form; bump it when it changes.
-SIGNATURE_CONSENT_VERSION = "2026-11-v1"
+SIGNATURE_CONSENT_VERSION = "2026-12-v2"
 # How long a confirmation link works, and how many repeat e-mails one address
 # can trigger by signing again.
 SIGNATURE_CONFIRM_MAX_AGE_DAYS = env.int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", default=30)
 SIGNATURE_MAX_REPEAT_EMAILS = 3
+# Fraud watch (petitions.fraud): e-mail organisers when one IP hash or e-mail
+# domain brings this many signatures to a petition within an hour; a bulk
+# invalidation can be undone for this many days.
+FRAUD_ALERT_THRESHOLD = env.int("FRAUD_ALERT_THRESHOLD", default=50)
+BULK_INVALIDATION_UNDO_DAYS = env.int("BULK_INVALIDATION_UNDO_DAYS", default=7)
 # Unconfirmed signatures are deleted after this many days (privacy notice).
 SIGNATURE_PENDING_RETENTION_DAYS = 30
 

@@ -1,23 +1,16 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.html import escape, format_html_join
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
 from api import widget as api_widget
 from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
 
-from . import exports, services
-from .dashboard import petition_dashboard
+from . import services
 from .models import Petition, Signature, SignatureExport
+from .organisers import OrganisersAdminMixin
 
 
 class ReadOnlyAdminMixin:
@@ -38,7 +31,14 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Petition)
-class PetitionAdmin(TimeZoneHelpAdminMixin, ConstraintRaceAdminMixin, TranslationAdmin):
+class PetitionAdmin(
+    OrganisersAdminMixin,
+    TimeZoneHelpAdminMixin,
+    ConstraintRaceAdminMixin,
+    TranslationAdmin,
+):
+    """Petitions; also serves the organisers' dashboard (petitions.organisers)."""
+
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
     search_fields = get_translation_fields("title", "summary")
@@ -79,98 +79,6 @@ class PetitionAdmin(TimeZoneHelpAdminMixin, ConstraintRaceAdminMixin, Translatio
                 for language, snippet in api_widget.widget_snippets(petition)
             ),
         )
-
-    # --------------------------------------------------------------------------
-    # The organisers' dashboard and CSV downloads, under /admin/petitions/petition/
-    # so the admin's login, staff check and never-cache headers apply.
-    # --------------------------------------------------------------------------
-    def get_urls(self):
-        def view(function):
-            return self.admin_site.admin_view(require_GET(function))
-
-        return [
-            path(
-                "dashboard/",
-                view(self.dashboard_view),
-                name="petitions_petition_dashboard",
-            ),
-            path(
-                "dashboard/<slug:slug>/",
-                view(self.dashboard_view),
-                name="petitions_petition_dashboard",
-            ),
-            path(
-                "dashboard/<slug:slug>/<str:kind>.csv",
-                view(self.export_view),
-                name="petitions_petition_export",
-            ),
-            *super().get_urls(),
-        ]
-
-    def dashboard_view(self, request, slug=None):
-        if not request.user.has_perm("petitions.view_dashboard"):
-            raise PermissionDenied
-        petitions = list(Petition.objects.featured())
-        if slug is None:
-            petition = petitions[0] if petitions else None
-        else:
-            petition = next((p for p in petitions if p.slug == slug), None)
-            if petition is None:
-                raise Http404
-        downloads = []
-        if petition is not None:
-            for kind, with_emails, label in [
-                (SignatureExport.Kind.BY_DAY, False, _("Counts by day")),
-                (SignatureExport.Kind.BY_COUNTRY, False, _("Counts by country")),
-                (SignatureExport.Kind.DELIVERY, False, _("Delivery list")),
-                (
-                    SignatureExport.Kind.DELIVERY,
-                    True,
-                    _("Delivery list with e-mail addresses"),
-                ),
-            ]:
-                if exports.user_may_export(
-                    request.user, kind=kind, with_emails=with_emails
-                ):
-                    downloads.append(
-                        {"kind": kind, "with_emails": with_emails, "label": label}
-                    )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Campaign dashboard"),
-            "opts": self.model._meta,
-            "petitions": petitions,
-            "petition": petition,
-            "dashboard": petition_dashboard(petition=petition) if petition else None,
-            "downloads": downloads,
-            "may_view_exports": request.user.has_perm("petitions.view_signatureexport"),
-        }
-        return TemplateResponse(request, "admin/petitions/dashboard.html", context)
-
-    def export_view(self, request, slug, kind):
-        if kind not in SignatureExport.Kind.values:
-            raise Http404
-        with_emails = request.GET.get("emails") == "1"
-        if with_emails and kind != SignatureExport.Kind.DELIVERY:
-            raise Http404
-        if not exports.user_may_export(
-            request.user, kind=kind, with_emails=with_emails
-        ):
-            raise PermissionDenied
-        petition = get_object_or_404(Petition, slug=slug)
-        _record, chunks = exports.export_csv(
-            petition=petition, kind=kind, with_emails=with_emails, user=request.user
-        )
-        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True,
-            filename=exports.export_filename(
-                petition=petition, kind=kind, with_emails=with_emails
-            ),
-        )
-        # Ask a buffering proxy (nginx) to pass the rows on as they come.
-        response["X-Accel-Buffering"] = "no"
-        return response
 
 
 @admin.register(Signature)

@@ -1,6 +1,6 @@
 """The organisers' dashboard: a petition's figures and a chart that needs no script.
 
-Three cheap queries whatever the number of signatures:
+Six cheap queries whatever the number of signatures:
 
 1. confirmed signatures per day (`exports.PER_DAY_SQL`, the query behind the
    by-day export, so the table and the file always agree), read from the
@@ -8,9 +8,14 @@ Three cheap queries whatever the number of signatures:
    the last 7 days and the whole run are sums of it;
 2. pending, withdrawn and invalidated signatures, in one GROUP BY that the
    same index narrows to those statuses, which are few;
-3. the count by country from the running counts the public page shows (a
-   handful of rows per country; `reconcile_signature_counts` checks them
-   against the signatures).
+3. the count by country (paper batches included) from the running counts
+   the public page shows (a handful of rows per country;
+   `reconcile_signature_counts` checks them against the signatures);
+4. signatures on paper, the sum of a handful of batches;
+5. the fraud watch's IP hashes and domains of the last 24 hours (that day's
+   signatures only, found through a BRIN index on created_at);
+6. confirmed signatures per source label, from a partial index holding only
+   labelled signatures; "no source" is the rest of the confirmed total.
 
 The chart is SVG drawn on the server: bars with a <title> each, and the same
 figures in a table beside it for screen readers and for copying.
@@ -26,8 +31,10 @@ from django.utils import timezone
 from django_countries import countries
 
 from . import services
-from .exports import PER_DAY_SQL, per_day_until
+from .exports import LABELLED_SOURCES_SQL, PER_DAY_SQL, per_day_until
+from .fraud import signature_hotspots
 from .models import Petition, Signature
+from .paper import petition_paper_count
 
 # The SVG's own coordinate system; it scales to the page width.
 CHART_WIDTH = 720
@@ -87,13 +94,23 @@ class Dashboard:
     statuses: list[StatusLine]
     days: list[tuple[datetime.date, int]]
     countries: list[CountryLine]
+    # (source label, confirmed signatures), most first; "" is no source.
+    sources: list[tuple[str, int]]
+    # The fraud watch: most signatures per hour and IP hash or domain, 24 h.
+    hotspots: list
     confirmed: int
+    # Signatures on paper (petitions.paper), counted in the total and the goal.
+    paper: int
     goal: int
     chart: Chart
 
     @property
+    def total(self) -> int:
+        return self.confirmed + self.paper
+
+    @property
     def percent_of_goal(self) -> int:
-        return min(100, math.floor(100 * self.confirmed / self.goal))
+        return min(100, math.floor(100 * self.total / self.goal))
 
 
 def confirmed_per_day(
@@ -111,6 +128,26 @@ def confirmed_per_day(
             },
         )
         return [(day, int(count)) for day, count in cursor.fetchall()]
+
+
+def confirmed_per_source(
+    *, petition: Petition, confirmed: int
+) -> list[tuple[str, int]]:
+    """Confirmed signatures per source label, most first ("" for none).
+
+    Only labelled signatures are counted (from a small partial index); those
+    without a label are the rest of `confirmed`.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LABELLED_SOURCES_SQL,
+            {"petition_id": petition.pk, "confirmed": Signature.Status.CONFIRMED},
+        )
+        counts = {source: int(count) for source, count in cursor.fetchall()}
+    unlabelled = confirmed - sum(counts.values())
+    if unlabelled > 0:
+        counts[""] = unlabelled
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
@@ -143,6 +180,7 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
             figures = others.get(status, {"today": 0, "last_7_days": 0, "total": 0})
         statuses.append(StatusLine(status=status, label=status.label, **figures))
     by_country, _updated_at = services.petition_counts_by_country(petition)
+    paper = petition_paper_count(petition)
     return Dashboard(
         statuses=statuses,
         days=days,
@@ -154,8 +192,13 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
             )
             for code, count in by_country.items()
         ],
+        sources=confirmed_per_source(petition=petition, confirmed=confirmed),
+        hotspots=signature_hotspots(
+            petition=petition, since=now - datetime.timedelta(hours=24), limit=10
+        ),
         confirmed=confirmed,
-        goal=petition.goal_for(confirmed),
+        paper=paper,
+        goal=petition.goal_for(confirmed + paper),
         chart=bar_chart(days),
     )
 

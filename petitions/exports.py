@@ -25,10 +25,13 @@ The files are UTF-8 with a byte-order mark, because without it Excel reads
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from . import validators
@@ -41,13 +44,57 @@ Kind = SignatureExport.Kind
 CHUNK_BYTES = 64 * 1024
 BOM = "\ufeff".encode()
 
-# Which permissions each export needs. E-mail addresses need one more.
+# The organisers' permissions, in one place (the Organisers group's data
+# migration, 0003, grants all but EMAILS_PERMISSION). Each export kind needs
+# its permission; e-mail addresses need one more.
+DASHBOARD_PERMISSION = "petitions.view_dashboard"
+VIEW_EXPORTS_PERMISSION = "petitions.view_signatureexport"
 EXPORT_PERMISSIONS = {
     Kind.BY_DAY: "petitions.export_counts",
     Kind.BY_COUNTRY: "petitions.export_counts",
+    Kind.BY_SOURCE: "petitions.export_counts",
     Kind.DELIVERY: "petitions.export_delivery_list",
+    Kind.DELIVERY_PDF: "petitions.export_delivery_list",
 }
 EMAILS_PERMISSION = "petitions.export_emails"
+
+# The file type of each kind; the download's address ends with it.
+EXTENSIONS = {**dict.fromkeys(Kind, "csv"), Kind.DELIVERY_PDF: "pdf"}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+
+
+@dataclass(frozen=True)
+class Download:
+    kind: str
+    with_emails: bool
+    label: str
+    url: str
+
+
+def downloads_for(user, *, petition: Petition) -> list[Download]:
+    """The dashboard's download links: every export kind this user may take."""
+    downloads = []
+    for kind in Kind:
+        for with_emails in (False, True) if kind == Kind.DELIVERY else (False,):
+            if not user_may_export(user, kind=kind, with_emails=with_emails):
+                continue
+            url = reverse(
+                "admin:petitions_petition_export",
+                args=[petition.slug, kind.value, EXTENSIONS[kind]],
+            )
+            downloads.append(
+                Download(
+                    kind=kind.value,
+                    with_emails=with_emails,
+                    label=(
+                        _("Delivery list with e-mail addresses")
+                        if with_emails
+                        else kind.label
+                    ),
+                    url=f"{url}?emails=1" if with_emails else url,
+                )
+            )
+    return downloads
 
 
 # The first characters that make a spreadsheet cell a formula (or can hide
@@ -110,6 +157,24 @@ _BY_COUNTRY_SQL = f"""
     ORDER BY confirmed DESC, s.country
 """
 
+# Confirmed signatures per source label; "" (no source) is an empty cell.
+BY_SOURCE_SQL = f"""
+    SELECT {_spreadsheet_safe("s.source")}, count(*) AS confirmed
+    FROM petitions_signature AS s
+    WHERE s.petition_id = %(petition_id)s AND s.status = %(confirmed)s
+    GROUP BY s.source
+    ORDER BY confirmed DESC, s.source
+"""
+# The labelled ones only, from the partial index signature_confirmed_source:
+# the dashboard works out "no source" from the confirmed total.
+LABELLED_SOURCES_SQL = """
+    SELECT s.source, count(*) AS confirmed
+    FROM petitions_signature AS s
+    WHERE s.petition_id = %(petition_id)s AND s.status = %(confirmed)s
+      AND s.source <> ''
+    GROUP BY s.source
+"""
+
 _DELIVERY_COLUMNS = [
     _spreadsheet_safe("s.full_name"),
     _spreadsheet_safe("coalesce(names.name, s.country)"),
@@ -128,6 +193,7 @@ _DELIVERY_SQL = """
 HEADERS = {
     Kind.BY_DAY: ["Date", "Confirmed signatures"],
     Kind.BY_COUNTRY: ["Country code", "Country", "Confirmed signatures"],
+    Kind.BY_SOURCE: ["Source", "Confirmed signatures"],
     Kind.DELIVERY: ["Full name", "Country", "Postcode", "Confirmed on"],
 }
 
@@ -156,6 +222,8 @@ def export_query(
         sql = f"SELECT to_char(day, 'YYYY-MM-DD'), confirmed FROM ({PER_DAY_SQL}) AS d"
         params["until"] = per_day_until(petition)
         return header, sql, params
+    if kind == Kind.BY_SOURCE:
+        return header, BY_SOURCE_SQL, params
     with translation.override("en"):
         named = list(countries)
     params["country_codes"] = [country.code for country in named]
@@ -176,7 +244,8 @@ def export_filename(
     """For example justice-for-peru-delivery-2026-11-26.csv."""
     today = today or timezone.localdate()
     emails = "-with-emails" if with_emails else ""
-    return f"{petition.slug}-{Kind(kind).value}{emails}-{today:%Y-%m-%d}.csv"
+    extension = EXTENSIONS[Kind(kind)]
+    return f"{petition.slug}-{Kind(kind).value}{emails}-{today:%Y-%m-%d}.{extension}"
 
 
 def user_may_export(user, *, kind: str, with_emails: bool = False) -> bool:
@@ -184,6 +253,33 @@ def user_may_export(user, *, kind: str, with_emails: bool = False) -> bool:
     if with_emails:
         permissions.append(EMAILS_PERMISSION)
     return user.has_perms(permissions)
+
+
+def export_file(
+    *,
+    petition: Petition,
+    kind: str,
+    with_emails: bool = False,
+    user=None,
+    requested_by: str = "",
+) -> tuple[SignatureExport, Iterator[bytes]]:
+    """`export_csv`, or the PDF delivery pack: record, then stream."""
+    if Kind(kind) == Kind.DELIVERY_PDF:
+        from .delivery import export_delivery_pack  # reportlab: load when used
+
+        return export_delivery_pack(
+            petition=petition,
+            user=user,
+            requested_by=requested_by,
+            language=translation.get_language(),
+        )
+    return export_csv(
+        petition=petition,
+        kind=kind,
+        with_emails=with_emails,
+        user=user,
+        requested_by=requested_by,
+    )
 
 
 def export_csv(

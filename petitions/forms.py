@@ -87,7 +87,8 @@ class SignatureForm(forms.Form):
     )
     consent = forms.BooleanField(
         label=_(
-            "I agree that the campaign keeps my signature for this petition, as "
+            "I agree that the campaign keeps my signature for this petition and "
+            "delivers my name and country to the people it is addressed to, as "
             "the privacy notice explains."
         ),
         error_messages={"required": _("Tick this box so we can count your signature.")},
@@ -102,6 +103,9 @@ class SignatureForm(forms.Form):
         ),
         required=False,
     )
+    # Where the signer came from (?source=...): filled in by static/js/source.js,
+    # never by the cached page; see petitions.sources.
+    source = forms.CharField(required=False, widget=forms.HiddenInput)
     # A field people never see. Bots that fill every input give themselves away.
     website = forms.CharField(
         required=False,
@@ -129,6 +133,7 @@ class SignatureForm(forms.Form):
             ),
             "wants_updates",
             "show_publicly",
+            "source",
             Div("website", css_class="hp-field", aria_hidden="true"),
             StrictButton(
                 _("Sign the petition"),

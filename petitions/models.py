@@ -1,6 +1,8 @@
 """Petitions, their signatures, and the sharded counts shown to the public."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -26,25 +28,30 @@ class PetitionQuerySet(models.QuerySet):
 
 
 class PetitionManager(models.Manager.from_queryset(PetitionQuerySet)):
-    # The busiest query of the site: the petition and its live count in one
+    # The busiest query of the site: the petition and its live count (which
+    # includes paper batches, also given apart as `paper_count`) in one
     # round trip. Written as SQL because building the equivalent annotated
     # queryset costs more CPU (~0.5 ms, profiled) than the query itself.
     _WITH_COUNT_SQL = """
         SELECT p.*, COALESCE((
             SELECT SUM(c.count) FROM petitions_signaturecount c
-            WHERE c.petition_id = p.id), 0)::bigint AS signature_count
+            WHERE c.petition_id = p.id), 0)::bigint AS signature_count,
+        COALESCE((
+            SELECT SUM(b.count) FROM petitions_paperbatch b
+            WHERE b.petition_id = p.id), 0)::bigint AS paper_count
         FROM petitions_petition p
         WHERE p.state <> 'draft' {condition}
         ORDER BY {order} LIMIT 1
     """
 
     def public_with_count(self, slug: str):
-        """The public petition with this slug, with `signature_count`, or None."""
+        """The public petition with this slug, with `signature_count` and
+        `paper_count`, or None."""
         sql = self._WITH_COUNT_SQL.format(condition="AND p.slug = %s", order="p.id")
         return next(iter(self.raw(sql, [slug])), None)
 
     def featured_with_count(self):
-        """What `featured().first()` gives, with `signature_count`, or None."""
+        """What `featured().first()` gives, with the counts, or None."""
         sql = self._WITH_COUNT_SQL.format(
             condition="", order="(p.state = 'open') DESC, p.created_at DESC"
         )
@@ -307,6 +314,18 @@ class Signature(models.Model):
                 condition=models.Q(status="pending"),
                 name="signature_pending_created",
             ),
+            # The fraud watch reads the last day's signatures by created_at;
+            # rows arrive in time order, so a BRIN index (a few pages, next to
+            # nothing to maintain on the sign POST) finds them.
+            BrinIndex(fields=["created_at"], name="signature_created_brin"),
+            # The dashboard's counts by source, from the index alone; only
+            # signatures that came with a label are in it, so it stays small
+            # when most came straight to the page.
+            models.Index(
+                fields=["petition", "source"],
+                condition=models.Q(status="confirmed") & ~models.Q(source=""),
+                name="signature_confirmed_source",
+            ),
         ]
 
     def __str__(self):
@@ -368,7 +387,8 @@ class RateLimitCounter(models.Model):
 
 
 class SignatureExport(models.Model):
-    """One CSV export of a petition's signatures: who took what, and when.
+    """One export (CSV or the PDF delivery pack) of a petition's signatures:
+    who took what, and when.
 
     Kept as the record the privacy notice promises: every copy of the
     delivery list that leaves the database is accounted for. Its Meta also
@@ -378,7 +398,9 @@ class SignatureExport(models.Model):
     class Kind(models.TextChoices):
         BY_DAY = "by-day", _("Counts by day")
         BY_COUNTRY = "by-country", _("Counts by country")
+        BY_SOURCE = "by-source", _("Counts by source")
         DELIVERY = "delivery", _("Delivery list")
+        DELIVERY_PDF = "delivery-pdf", _("Delivery pack (PDF)")
 
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="exports"
@@ -427,3 +449,248 @@ class SignatureExport(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.petition_id} by {self.requested_by}"
+
+
+class PaperBatch(models.Model):
+    """Signatures collected on paper or in the street, entered by an organiser.
+
+    Counted in the petition's total like confirmed online signatures: the
+    services add each batch's count to the running count rows
+    (SignatureCount), and `signature_counts_reconcile` rebuilds them from the
+    confirmed signatures plus these batches. Written only through
+    `services.paper_batch_save` / `paper_batch_delete`, which also keep the
+    audit trail (PaperBatchChange).
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="paper_batches"
+    )
+    country = CountryField(
+        blank=True, help_text=_("Where the signatures were collected.")
+    )
+    count = models.PositiveIntegerField(
+        help_text=_("How many signatures the batch holds.")
+    )
+    collected_on = models.DateField(
+        help_text=_("The day the signatures were collected (the last day, if several).")
+    )
+    collected_by = models.CharField(
+        max_length=200,
+        help_text=_("Who collected them: a person, a group or an event."),
+    )
+    note = models.TextField(
+        blank=True, help_text=_("Anything worth knowing, for the other organisers.")
+    )
+    names = models.TextField(
+        blank=True,
+        help_text=_(
+            "Optional: the signers' names, one per line, printed in the delivery "
+            "pack. Never more names than the count."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-collected_on", "-pk"]
+        verbose_name = _("paper batch")
+        verbose_name_plural = _("paper batches")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(count__gt=0), name="paper_batch_count_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.count} on paper, {self.collected_on} ({self.collected_by})"
+
+    def name_list(self) -> list[str]:
+        return [line.strip() for line in self.names.splitlines() if line.strip()]
+
+    def clean(self):
+        if self.count and len(self.name_list()) > self.count:
+            raise ValidationError(
+                {"names": _("There are more names than signatures in the count.")}
+            )
+        if self.collected_on and self.collected_on > timezone.localdate():
+            raise ValidationError(
+                {"collected_on": _("The collection date cannot be in the future.")}
+            )
+
+
+class PaperBatchChange(models.Model):
+    """The audit trail of paper batches: every creation, change and deletion,
+    with the figures before and after and who made it. Kept when a batch is
+    deleted (batch_id is a plain number for that reason); nobody edits it."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="paper_batch_changes"
+    )
+    batch_id = models.PositiveIntegerField(db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    user_name = models.CharField(
+        max_length=150, help_text=_("Kept when the user is deleted.")
+    )
+    at = models.DateTimeField(default=timezone.now)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("paper batch change")
+        verbose_name_plural = _("paper batch changes")
+
+    def __str__(self):
+        return f"{self.get_action_display()} batch {self.batch_id} by {self.user_name}"
+
+
+class SignatureAlert(models.Model):
+    """One fraud-watch alert: an IP hash or e-mail domain that brought more
+    signatures to a petition in an hour than FRAUD_ALERT_THRESHOLD. The
+    unique constraint makes each (petition, hour, kind, value) e-mailed once,
+    however often the check runs."""
+
+    class Kind(models.TextChoices):
+        IP_HASH = "ip_hash", _("IP hash")
+        EMAIL_DOMAIN = "email_domain", _("E-mail domain")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="alerts"
+    )
+    hour = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-hour", "-count"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "hour", "kind", "value"],
+                name="one_alert_per_petition_hour_and_value",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.value}: {self.count} at {self.hour:%Y-%m-%d %H:00}"
+
+
+class BulkInvalidation(models.Model):
+    """Signatures invalidated together by criteria, and what they were before,
+    so the whole batch can be undone within BULK_INVALIDATION_UNDO_DAYS."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="bulk_invalidations"
+    )
+    criteria = models.JSONField(help_text=_("What the signatures matched."))
+    count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    restored = models.PositiveIntegerField(
+        default=0, help_text=_("Signatures given back their status by the undo.")
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.count} invalidated on {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BulkInvalidationItem(models.Model):
+    """A signature a bulk invalidation changed, with its status before."""
+
+    bulk = models.ForeignKey(
+        BulkInvalidation, on_delete=models.CASCADE, related_name="items"
+    )
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    previous_status = models.CharField(max_length=12, choices=Signature.Status.choices)
+    previous_show_publicly = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulk", "signature"], name="one_item_per_signature_and_bulk"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.signature_id} was {self.previous_status}"
+
+
+class Milestone(models.Model):
+    """A goal a petition has reached, recorded once (petitions.milestones).
+
+    The unique (petition, goal) constraint is what makes the note to signers
+    go out at most once per goal, however often detection runs. When a run
+    finds several goals passed at once (paper batches entered late, say),
+    only the highest is announced; the others are recorded with announce off.
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="milestones"
+    )
+    goal = models.PositiveIntegerField()
+    reached_at = models.DateTimeField(default=timezone.now)
+    announce = models.BooleanField(
+        default=True, help_text=_("Whether signers get a note about this goal.")
+    )
+    announced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the delivery of the note to signers finished."),
+    )
+
+    class Meta:
+        ordering = ["-reached_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "goal"], name="one_milestone_per_goal"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.petition_id} reached {self.goal}"

@@ -41,16 +41,30 @@ CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
 PROGRESS_PLACEHOLDER = "<!--signature-progress-->"
 
 
-def progress_html(count: int, goal: int) -> str:
+def progress_html(count: int, goal: int, paper: int = 0) -> str:
+    """The count (paper batches included), the progress bar, and, when some
+    signatures are on paper, how the total divides."""
+    split = ""
+    if paper:
+        split = format_html(
+            '<p class="small mb-1 count-split">{}</p>',
+            ngettext(
+                "%(online)s online and %(paper)s on paper",
+                "%(online)s online and %(paper)s on paper",
+                paper,
+            )
+            % {"online": intcomma(count - paper), "paper": intcomma(paper)},
+        )
     return format_html(
         '<div class="petition-progress">'
         '<p class="signature-count mb-1">'
-        '<strong class="count-number">{}</strong> {}</p>'
+        '<strong class="count-number">{}</strong> {}</p>{}'
         '<progress class="signature-progress" max="{}" value="{}" aria-label="{}">'
         "{} / {}</progress>"
         '<p class="small mb-0">{}</p></div>',
         intcomma(count),
         ngettext("signature", "signatures", count),
+        split,
         goal,
         count,
         _("Progress toward the goal"),
@@ -76,12 +90,14 @@ def petition_context(petition: Petition, form: SignatureForm | None = None) -> d
 
 
 def live_progress(petition: Petition) -> str:
-    """The count and progress bar, fresh: from `signature_count` when the view
-    fetched the petition with its count, else with one query."""
+    """The count and progress bar, fresh: from `signature_count` and
+    `paper_count` when the view fetched the petition with them, else with one
+    query."""
     count = getattr(petition, "signature_count", None)
-    if count is None:
-        count = services.petition_signature_count(petition)
-    return progress_html(count, petition.goal_for(count))
+    paper = getattr(petition, "paper_count", None)
+    if count is None or paper is None:
+        count, paper = services.petition_signature_and_paper_counts(petition)
+    return progress_html(count, petition.goal_for(count), paper)
 
 
 SHELL_SCOPES = ("detail", "home")

@@ -260,6 +260,51 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
     return len(rows)
 
 
+@transaction.atomic
+def signatures_restore(*, items: QuerySet, invalidated_at) -> int:
+    """Undo an invalidation: give each signature back its status from before.
+
+    `items` are BulkInvalidationItem rows (signature, previous_status,
+    previous_show_publicly). Only signatures still invalidated at
+    `invalidated_at` (the same invalidation) are restored; one withdrawn or
+    invalidated again since is left alone. Confirmed ones go back into the
+    count. Returns how many were restored.
+    """
+    locked = dict(
+        Signature.objects.filter(
+            pk__in=items.values("signature_id"),
+            status=Signature.Status.INVALIDATED,
+            invalidated_at=invalidated_at,
+        )
+        .select_for_update()
+        .values_list("pk", "country")
+    )
+    rows = [
+        (pk, status, show, petition_id, locked[pk])
+        for pk, status, show, petition_id in items.filter(
+            signature_id__in=list(locked)
+        ).values_list(
+            "signature_id",
+            "previous_status",
+            "previous_show_publicly",
+            "signature__petition_id",
+        )
+    ]
+    for status in {row[1] for row in rows}:
+        for show in (False, True):
+            Signature.objects.filter(
+                pk__in=[r[0] for r in rows if r[1] == status and r[2] == show]
+            ).update(status=status, invalidated_at=None, show_publicly=show)
+    confirmed = Counter(
+        (petition_id, country)
+        for _pk, status, _show, petition_id, country in rows
+        if status == Signature.Status.CONFIRMED
+    )
+    for (petition_id, country), number in confirmed.items():
+        _count_add(petition_id=petition_id, country=country, delta=number)
+    return len(rows)
+
+
 def _sharing(petition_id: int, *, ip_hash: str = "", email_domain: str = "") -> Q:
     if ip_hash:
         return Q(petition_id=petition_id, ip_hash=ip_hash)
@@ -315,7 +360,8 @@ def _count_add(*, petition_id: int, country: str, delta: int) -> None:
 
 
 def petition_signature_count(petition: Petition) -> int:
-    """Confirmed signatures, from the count rows: cheap at any size."""
+    """Confirmed signatures and paper batches, from the count rows: cheap at
+    any size."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
@@ -325,9 +371,22 @@ def petition_signature_count(petition: Petition) -> int:
         return int(cursor.fetchone()[0])
 
 
+def petition_signature_and_paper_counts(petition: Petition) -> tuple[int, int]:
+    """The total (online and paper) and the part of it on paper, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
+            "WHERE petition_id = %s), (SELECT COALESCE(SUM(count), 0) "
+            "FROM petitions_paperbatch WHERE petition_id = %s)",
+            [petition.pk, petition.pk],
+        )
+        total, paper = cursor.fetchone()
+        return int(total), int(paper)
+
+
 def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
-    """Confirmed signatures per country code ("" where none was recorded), most
-    first, and when a count last moved."""
+    """Confirmed and paper signatures per country code ("" where none was
+    recorded), most first, and when a count last moved."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT country, SUM(count), MAX(updated_at) FROM petitions_signaturecount "
@@ -343,7 +402,8 @@ def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], obje
 
 @transaction.atomic
 def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
-    """Rebuild a petition's count rows exactly from its confirmed signatures.
+    """Rebuild a petition's count rows exactly from its confirmed signatures
+    and its paper batches (petitions.paper).
 
     Returns the total before and after. Confirmations wait on the table lock
     for the moment this takes, so none is lost or counted twice.
@@ -362,6 +422,9 @@ def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
         .order_by()
     ):
         actual[country] = total
+    from .paper import paper_counts_by_country  # paper imports this module
+
+    actual.update(paper_counts_by_country(petition.pk))
     SignatureCount.objects.filter(petition=petition).delete()
     now = timezone.now()
     SignatureCount.objects.bulk_create(

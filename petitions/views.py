@@ -15,7 +15,7 @@ from django.views.decorators.http import (
 )
 from django_countries import countries
 
-from . import ratelimit, services, tokens
+from . import paper, ratelimit, services, sources, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
 from .pagecache import live_progress, petition_context, render_petition_page
@@ -119,6 +119,7 @@ def petition_sign(request, slug):
                 wants_updates=data["wants_updates"],
                 show_publicly=data["show_publicly"],
                 ip_hash=ip_hash,
+                source=sources.source_for_request(request, data["source"]),
             )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
@@ -287,7 +288,9 @@ def petition_json(request, slug):
             "slug": petition.slug,
             "title": petition.title,
             "state": petition.state,
+            # Paper batches included; paper_signature_count says how many.
             "signature_count": sum(by_country.values()),
+            "paper_signature_count": paper.petition_paper_count(petition),
             "goal": petition.goal_for(sum(by_country.values())),
             "signatures_by_country": {
                 country or "unknown": count for country, count in by_country.items()

@@ -12,9 +12,9 @@ from django.utils import timezone
 from petitions.dashboard import bar_chart, nice_ceiling, petition_dashboard
 from petitions.exports import export_csv
 from petitions.models import Petition, Signature
-from tests.petitions.organiser_factories import (
+from tests.petitions.factories import (
+    ConfirmedSignatureFactory,
     PetitionFactory,
-    SignatureFactory,
     many_confirmed,
     organiser,
     recount,
@@ -35,16 +35,18 @@ def petition():
     petition = PetitionFactory(slug="justice", goal=10)
     # Confirmed: two today, one 3 days ago, one 20 days ago.
     for days, country in [(0, "PE"), (0, "GB"), (3, "PE"), (20, "PE")]:
-        SignatureFactory(petition=petition, created_at=_days_ago(days), country=country)
+        ConfirmedSignatureFactory(
+            petition=petition, created_at=_days_ago(days), country=country
+        )
     # Pending: signed today and 10 days ago.
     for days in (0, 10):
-        SignatureFactory(
+        ConfirmedSignatureFactory(
             petition=petition,
             status=Signature.Status.PENDING,
             created_at=_days_ago(days),
         )
     # Withdrawn 2 days ago, after signing a month ago.
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         status=Signature.Status.WITHDRAWN,
         created_at=_days_ago(30),
@@ -53,7 +55,7 @@ def petition():
     )
     # Invalidated today, 8 days ago.
     for days in (0, 8):
-        SignatureFactory(
+        ConfirmedSignatureFactory(
             petition=petition,
             status=Signature.Status.INVALIDATED,
             created_at=_days_ago(40),
@@ -89,8 +91,8 @@ def test_the_figures_match_the_database_exactly(petition):
 
 
 def test_last_7_days_means_today_and_the_six_days_before(petition):
-    SignatureFactory(petition=petition, created_at=_days_ago(6, hour=0))
-    SignatureFactory(petition=petition, created_at=_days_ago(7, hour=23))
+    ConfirmedSignatureFactory(petition=petition, created_at=_days_ago(6, hour=0))
+    ConfirmedSignatureFactory(petition=petition, created_at=_days_ago(7, hour=23))
     confirmed = petition_dashboard(petition=petition, now=NOW).statuses[1]
     assert (confirmed.status, confirmed.last_7_days) == ("confirmed", 4)
 
@@ -133,7 +135,7 @@ def test_countries_come_most_first(petition):
 
 def test_progress_to_the_goal_doubles_the_goal_once_reached():
     petition = PetitionFactory(goal=3)
-    SignatureFactory.create_batch(4, petition=petition)
+    ConfirmedSignatureFactory.create_batch(4, petition=petition)
     dashboard = petition_dashboard(petition=petition)
     assert (dashboard.confirmed, dashboard.goal, dashboard.percent_of_goal) == (
         4,
@@ -220,12 +222,12 @@ def test_the_dashboard_costs_the_same_few_queries_at_any_size(
     client.force_login(organiser())
     url = "/admin/petitions/petition/dashboard/big/"
     client.get(url)  # warm the session and permission caches
-    # Session, user, two for permissions, petitions, then the dashboard's three:
-    # per day, other statuses, countries.
-    with django_assert_max_num_queries(8):
+    # Session, user, two for permissions, petitions, then the dashboard's six:
+    # per day, other statuses, countries, paper, fraud watch, sources.
+    with django_assert_max_num_queries(11):
         assert client.get(url).status_code == 200
     many_confirmed(petition, 20_000, every=datetime.timedelta(minutes=3))
     recount(petition)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(11):
         page = client.get(url).content.decode()
     assert "20,000 confirmed signatures" in page

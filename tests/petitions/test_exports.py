@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from petitions.exports import CHUNK_BYTES, export_csv, export_filename
 from petitions.models import Petition, Signature, SignatureExport
-from tests.petitions.organiser_factories import (
+from tests.petitions.factories import (
+    ConfirmedSignatureFactory,
     PetitionFactory,
-    SignatureFactory,
     many_confirmed,
     organiser,
 )
@@ -48,7 +48,7 @@ def _export(petition, kind, with_emails=False) -> list[list[str]]:
 def petition():
     # Closed, as when the list is delivered; open ones are tested apart.
     petition = PetitionFactory(slug="justice", state=Petition.State.CLOSED)
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name="José Huamán",
         email="jose@example.org",
@@ -56,7 +56,7 @@ def petition():
         postcode="",
         created_at=_at(2026, 3, 1, 9),
     )
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name="Ana Smith",
         email="ana@example.org",
@@ -64,7 +64,7 @@ def petition():
         postcode="SW1A 1AA",
         created_at=_at(2026, 3, 3, 12),
     )
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name="Rosa Mamani",
         country="PE",
@@ -72,13 +72,13 @@ def petition():
         created_at=_at(2026, 3, 3, 18),
     )
     # Never in an export: not confirmed.
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name="Pending Person",
         status=Signature.Status.PENDING,
         country="FR",
     )
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name="",
         email="",
@@ -87,7 +87,7 @@ def petition():
         country="",
         withdrawn_at=_at(2026, 3, 4, 9),
     )
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name="Fake Name",
         status=Signature.Status.INVALIDATED,
@@ -95,7 +95,7 @@ def petition():
         invalidated_at=_at(2026, 3, 4, 9),
     )
     # Another petition's signature.
-    SignatureFactory(country="PE", created_at=_at(2026, 3, 2, 9))
+    ConfirmedSignatureFactory(country="PE", created_at=_at(2026, 3, 2, 9))
     return petition
 
 
@@ -111,7 +111,7 @@ def test_counts_by_day_cover_every_day_and_only_confirmed_signatures(petition):
 def test_counts_by_day_of_an_open_petition_run_to_today():
     petition = PetitionFactory()
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         created_at=timezone.make_aware(
             datetime.datetime.combine(yesterday, datetime.time(12))
@@ -126,7 +126,7 @@ def test_counts_by_day_of_an_open_petition_run_to_today():
 def test_counts_by_day_use_the_site_time_zone():
     petition = PetitionFactory(state=Petition.State.CLOSED)
     # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         created_at=datetime.datetime(2026, 6, 30, 23, 30, tzinfo=datetime.UTC),
     )
@@ -166,7 +166,9 @@ def test_only_the_delivery_list_can_include_emails(petition):
 def test_exports_match_the_database_exactly_at_volume():
     petition = PetitionFactory(state=Petition.State.CLOSED)
     many_confirmed(petition, 3000, start=_at(2026, 1, 31, 23, 59, 30))
-    SignatureFactory.create_batch(7, petition=petition, status=Signature.Status.PENDING)
+    ConfirmedSignatureFactory.create_batch(
+        7, petition=petition, status=Signature.Status.PENDING
+    )
     confirmed = Signature.objects.confirmed().filter(petition=petition)
     by_day = _export(petition, "by-day")[1:]
     # One a minute from 00:00:30 on 1 February: 1,440 a day.
@@ -200,7 +202,7 @@ HOSTILE = [
 @pytest.mark.parametrize("value", HOSTILE)
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(value):
     petition = PetitionFactory()
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         full_name=value,
         postcode=value[:16],
@@ -218,7 +220,7 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised(value):
 @pytest.mark.parametrize("value", ["O'Brien", "Ana = Rosa", "Jean-Luc", "a@b", "1+1"])
 def test_harmless_cells_are_left_alone(value):
     petition = PetitionFactory()
-    SignatureFactory(petition=petition, full_name=value)
+    ConfirmedSignatureFactory(petition=petition, full_name=value)
     assert _export(petition, "delivery")[1][0] == value
 
 
@@ -243,7 +245,7 @@ def test_harmless_cells_are_left_alone(value):
 def test_any_name_survives_the_csv_and_never_starts_a_formula(db, names):
     petition = PetitionFactory()
     for name in names:
-        SignatureFactory(petition=petition, full_name=name)
+        ConfirmedSignatureFactory(petition=petition, full_name=name)
     exported = [row[0] for row in _export(petition, "delivery")[1:]]
     expected = [
         "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name

@@ -3,9 +3,10 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from tests.petitions.organiser_factories import (
+from petitions import exports
+from tests.petitions.factories import (
+    ConfirmedSignatureFactory,
     PetitionFactory,
-    SignatureFactory,
     organiser,
     staff_user,
 )
@@ -23,16 +24,17 @@ EXPORT_PERMISSIONS = {
 @pytest.fixture
 def petition():
     petition = PetitionFactory(slug="justice")
-    SignatureFactory(petition=petition, email="ana@example.org")
+    ConfirmedSignatureFactory(petition=petition, email="ana@example.org")
     return petition
 
 
 DASHBOARD = "/admin/petitions/petition/dashboard/justice/"
 BY_DAY = "/admin/petitions/petition/dashboard/justice/by-day.csv"
 BY_COUNTRY = "/admin/petitions/petition/dashboard/justice/by-country.csv"
+BY_SOURCE = "/admin/petitions/petition/dashboard/justice/by-source.csv"
 DELIVERY = "/admin/petitions/petition/dashboard/justice/delivery.csv"
 DELIVERY_EMAILS = DELIVERY + "?emails=1"
-EVERY_PAGE = [DASHBOARD, BY_DAY, BY_COUNTRY, DELIVERY, DELIVERY_EMAILS]
+EVERY_PAGE = [DASHBOARD, BY_DAY, BY_COUNTRY, BY_SOURCE, DELIVERY, DELIVERY_EMAILS]
 
 
 def _status(client, url):
@@ -52,16 +54,25 @@ def test_organisers_group_has_exactly_the_dashboard_and_export_permissions():
         ("petitions", "export_delivery_list"),
         ("petitions", "view_signatureexport"),
         ("petitions", "view_petition"),
+        ("petitions", "add_paperbatch"),
+        ("petitions", "change_paperbatch"),
+        ("petitions", "delete_paperbatch"),
+        ("petitions", "view_paperbatch"),
+        ("petitions", "view_paperbatchchange"),
     }
 
 
-def test_organisers_cannot_edit_anything_nor_read_signatures_or_emails():
+def test_organisers_edit_nothing_but_paper_batches_nor_read_signatures_or_emails():
     codenames = set(
         Group.objects.get(name="Organisers").permissions.values_list(
             "codename", flat=True
         )
     )
-    assert not {c for c in codenames if c.startswith(("add_", "change_", "delete_"))}
+    assert {c for c in codenames if c.startswith(("add_", "change_", "delete_"))} == {
+        "add_paperbatch",
+        "change_paperbatch",
+        "delete_paperbatch",
+    }
     # The signature admin shows e-mail addresses.
     assert "view_signature" not in codenames
     assert "export_emails" not in codenames
@@ -124,7 +135,7 @@ def test_editors_may_not_see_the_dashboard_nor_export(client, petition, url):
     assert _status(client, url) == 403
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, BY_DAY, BY_COUNTRY, DELIVERY])
+@pytest.mark.parametrize("url", [DASHBOARD, BY_DAY, BY_COUNTRY, BY_SOURCE, DELIVERY])
 def test_organisers_see_the_dashboard_and_take_every_export_without_emails(
     client, petition, url
 ):
@@ -160,6 +171,7 @@ def test_count_exports_alone_do_not_open_the_delivery_list(client, petition):
     )
     assert _status(client, BY_DAY) == 200
     assert _status(client, BY_COUNTRY) == 200
+    assert _status(client, BY_SOURCE) == 200
     assert _status(client, DELIVERY) == 403
 
 
@@ -211,3 +223,20 @@ def test_export_emails_permission_exists_for_granting_by_hand():
         content_type__app_label="petitions", codename="export_emails"
     )
     assert "e-mail" in permission.name
+
+
+def test_the_download_list_offers_every_export_kind_to_those_holding_all(
+    client, petition
+):
+    client.force_login(organiser(permissions=["petitions.export_emails"]))
+    page = client.get(DASHBOARD).content.decode()
+    for kind, extension in exports.EXTENSIONS.items():
+        assert (
+            f'href="/admin/petitions/petition/dashboard/justice/{kind}.{extension}"'
+            in page
+        )
+
+
+def test_a_kind_under_the_wrong_extension_is_not_found(client, petition):
+    client.force_login(organiser())
+    assert _status(client, BY_DAY.replace(".csv", ".pdf")) == 404

@@ -19,9 +19,9 @@ from petitions.services import (
     petitions_closed_before,
     signatures_anonymise,
 )
-from tests.petitions.organiser_factories import (
+from tests.petitions.factories import (
+    ConfirmedSignatureFactory,
     PetitionFactory,
-    SignatureFactory,
     recount,
 )
 
@@ -36,7 +36,7 @@ def _at(*args):
 
 
 def _signatures(petition):
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=petition,
         country="PE",
         postcode="15001",
@@ -44,14 +44,18 @@ def _signatures(petition):
         show_publicly=True,
         wants_updates=True,
     )
-    SignatureFactory(petition=petition, country="GB", created_at=_at(2026, 1, 6, 10))
-    SignatureFactory(petition=petition, country="PE", created_at=_at(2026, 1, 6, 11))
-    SignatureFactory(
+    ConfirmedSignatureFactory(
+        petition=petition, country="GB", created_at=_at(2026, 1, 6, 10)
+    )
+    ConfirmedSignatureFactory(
+        petition=petition, country="PE", created_at=_at(2026, 1, 6, 11)
+    )
+    ConfirmedSignatureFactory(
         petition=petition,
         status=Signature.Status.INVALIDATED,
         invalidated_at=_at(2026, 1, 7),
     )
-    SignatureFactory(petition=petition, status=Signature.Status.PENDING)
+    ConfirmedSignatureFactory(petition=petition, status=Signature.Status.PENDING)
     recount(petition)
 
 
@@ -162,7 +166,7 @@ def test_running_it_again_finds_nothing_more(closed_long_ago):
 
 
 def test_withdrawn_signatures_are_not_counted_again(closed_long_ago):
-    SignatureFactory(
+    ConfirmedSignatureFactory(
         petition=closed_long_ago,
         status=Signature.Status.WITHDRAWN,
         full_name="",

@@ -322,6 +322,7 @@ def test_petition_json_has_counts_and_no_personal_data(client, petition):
         "title",
         "state",
         "signature_count",
+        "paper_signature_count",
         "goal",
         "signatures_by_country",
         "updated_at",

@@ -2,7 +2,8 @@
 
 The privacy notice (content/pages/privacy.toml) promises that six months after
 a petition closes, the names, e-mail addresses and postcodes of everyone who
-signed it are deleted, leaving only anonymous totals. Schedule this daily
+signed it are deleted (names written on paper batches too), leaving only
+anonymous totals. Schedule this daily
 (cron, systemd timer) with the date six months back:
 
     manage.py anonymise_signatures --closed-before "$(date -d '6 months ago' +%F)"
@@ -17,6 +18,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from petitions.paper import paper_batch_names_delete
 from petitions.services import petitions_closed_before, signatures_anonymise
 
 
@@ -56,13 +58,16 @@ class Command(BaseCommand):
             .values_list("slug", flat=True)
         )
         number = signatures_anonymise(closed_before=cutoff, dry_run=dry_run)
+        batches = paper_batch_names_delete(closed_before=cutoff, dry_run=dry_run)
         if dry_run:
             self.stdout.write(
-                f"Would anonymise {number} signatures of petitions closed before "
-                f"{closed_before}: {slugs or 'none'}. Nothing was changed."
+                f"Would anonymise {number} signatures and the names of {batches} "
+                f"paper batches of petitions closed before {closed_before}: "
+                f"{slugs or 'none'}. Nothing was changed."
             )
         else:
             self.stdout.write(
-                f"Anonymised {number} signatures of petitions closed before "
-                f"{closed_before}: {slugs or 'none'}."
+                f"Anonymised {number} signatures and the names of {batches} paper "
+                f"batches of petitions closed before {closed_before}: "
+                f"{slugs or 'none'}."
             )

@@ -2,6 +2,7 @@
 
     manage.py export_signatures justice-for-peru --kind delivery --output list.csv
     manage.py export_signatures justice-for-peru --kind by-day > by-day.csv
+    manage.py export_signatures justice-for-peru --kind delivery-pdf --output pack.pdf
 
 Runs the same code as the downloads (petitions.exports), so the files are
 identical, and records the export the same way, as "command line (<user>)".
@@ -14,7 +15,7 @@ from contextlib import closing, nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
 
-from petitions.exports import export_csv
+from petitions.exports import export_file
 from petitions.models import Petition, SignatureExport
 
 
@@ -27,7 +28,10 @@ class Command(BaseCommand):
             "--kind",
             required=True,
             choices=SignatureExport.Kind.values,
-            help="by-day and by-country are counts; delivery is the list of names.",
+            help=(
+                "by-day, by-country and by-source are counts; delivery is the "
+                "list of names; delivery-pdf the printable delivery pack."
+            ),
         )
         parser.add_argument(
             "--with-emails",
@@ -44,6 +48,8 @@ class Command(BaseCommand):
             raise CommandError(f"No petition with slug {slug!r}.")
         if with_emails and kind != SignatureExport.Kind.DELIVERY:
             raise CommandError("--with-emails is only for --kind delivery.")
+        if kind == SignatureExport.Kind.DELIVERY_PDF and not output:
+            raise CommandError("The PDF needs --output: it is not text.")
         # The file is opened first, so a bad path fails before the export is
         # recorded; closing() ends the stream (and its record) on any error.
         try:
@@ -51,7 +57,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot write {output}: {error.strerror}.") from None
         with target as file:
-            record, chunks = export_csv(
+            record, chunks = export_file(
                 petition=petition,
                 kind=kind,
                 with_emails=with_emails,

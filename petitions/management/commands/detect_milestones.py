@@ -1,0 +1,27 @@
+"""Record the goals petitions have newly reached (petitions.milestones).
+
+    manage.py detect_milestones
+
+Meant to run every few minutes from the task queue's scheduler; each goal is
+recorded once. The note to signers is sent by the newsletter's delivery
+machinery from the recorded milestones.
+"""
+
+from django.core.management.base import BaseCommand
+
+from petitions.milestones import milestone_recipients, milestones_detect
+
+
+class Command(BaseCommand):
+    help = "Record the signature goals petitions have newly reached."
+
+    def handle(self, *args, **options):
+        for milestone in milestones_detect():
+            note = (
+                f"{milestone_recipients(milestone=milestone).count()} to notify"
+                if milestone.announce
+                else "passed at once with a higher goal: not announced"
+            )
+            self.stdout.write(
+                f"{milestone.petition.slug} reached {milestone.goal}: {note}"
+            )

@@ -1,0 +1,172 @@
+"""The PDF delivery pack: what it holds, what it never holds, who may take it."""
+
+import datetime
+import re
+import tomllib
+import zlib
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from petitions import paper
+from petitions.delivery import export_delivery_pack
+from petitions.forms import SignatureForm
+from petitions.models import PaperBatch, Signature, SignatureExport
+
+from .factories import (
+    ConfirmedSignatureFactory,
+    PetitionFactory,
+    organiser,
+    recount,
+    staff_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+PACK = "/admin/petitions/petition/dashboard/justice/delivery-pdf.pdf"
+
+
+def _text(pdf: bytes) -> str:
+    """Every page's text, from the PDF's compressed content streams."""
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    pieces = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            pieces.append(zlib.decompress(stream).decode("cp1252"))
+        except zlib.error:
+            continue
+    return "\n".join(pieces)
+
+
+@pytest.fixture
+def petition():
+    petition = PetitionFactory(
+        slug="justice", title="Justice for the victims", addressed_to="Congress"
+    )
+    ConfirmedSignatureFactory(
+        petition=petition, full_name="Rosa Mamani", country="PE", postcode="PUNO 1"
+    )
+    ConfirmedSignatureFactory(petition=petition, full_name="Luis Huaman", country="GB")
+    ConfirmedSignatureFactory(
+        petition=petition,
+        full_name="Pending Person",
+        status=Signature.Status.PENDING,
+    )
+    recount(petition)
+    paper.paper_batch_save(
+        batch=PaperBatch(
+            petition=petition,
+            country="PE",
+            count=5,
+            collected_on=datetime.date(2026, 11, 2),
+            collected_by="Juliaca stall",
+            names="Ana Condori\nJuan Apaza",
+        )
+    )
+    return petition
+
+
+def _pack(petition, **kwargs):
+    record, chunks = export_delivery_pack(petition=petition, **kwargs)
+    return record, b"".join(chunks)
+
+
+def test_the_pack_has_the_text_totals_countries_and_confirmed_names(petition):
+    _record, pdf = _pack(petition)
+    text = _text(pdf)
+    assert "Justice for the victims" in text and "To: Congress" in text
+    assert "7 signatures in all: 2 confirmed online and 5 collected on paper" in text
+    assert "Peru: 6" in text and "United Kingdom: 1" in text
+    assert "(Rosa Mamani)" in text and "(Luis Huaman)" in text
+    assert "Collected on paper by Juliaca stall on 2026-11-02" in text
+    assert "(Ana Condori)" in text and "(Juan Apaza)" in text
+
+
+def test_the_pack_never_holds_emails_postcodes_or_unconfirmed_signers(petition):
+    _record, pdf = _pack(petition)
+    text = _text(pdf)
+    assert "@" not in text
+    assert "PUNO 1" not in text
+    assert "Pending Person" not in text
+
+
+def test_the_pack_is_recorded_in_the_export_log(petition):
+    user = organiser()
+    record, _pdf = _pack(petition, user=user)
+    record.refresh_from_db()
+    assert (record.kind, record.user, record.row_count, record.finished) == (
+        "delivery-pdf",
+        user,
+        4,
+        True,
+    )
+
+
+def test_a_pack_abandoned_part_way_stays_recorded_as_unfinished(petition):
+    record, chunks = export_delivery_pack(petition=petition)
+    next(chunks)
+    chunks.close()
+    record.refresh_from_db()
+    assert record.finished is False
+
+
+def test_thousands_of_names_fill_many_pages(petition):
+    ConfirmedSignatureFactory.create_batch(400, petition=petition)
+    record, pdf = _pack(petition)
+    assert pdf.count(b"/Type /Page\n") > 2
+    record.refresh_from_db()
+    assert record.row_count == 404
+
+
+def test_organisers_download_the_pack_from_the_dashboard(client, petition):
+    client.force_login(organiser())
+    page = client.get("/admin/petitions/petition/dashboard/justice/").content.decode()
+    assert f'href="{PACK}"' in page
+    response = client.get(PACK)
+    assert response.streaming
+    assert response["Content-Type"] == "application/pdf"
+    assert "justice-delivery-pdf-" in response["Content-Disposition"]
+    assert "(Rosa Mamani)" in _text(b"".join(response.streaming_content))
+    assert SignatureExport.objects.get().kind == "delivery-pdf"
+
+
+@pytest.mark.parametrize(
+    "permissions", [[], ["petitions.export_counts"], ["petitions.view_dashboard"]]
+)
+def test_the_pack_needs_the_delivery_list_permission(client, petition, permissions):
+    client.force_login(staff_user("staff@example.org", permissions=permissions))
+    assert client.get(PACK).status_code == 403
+    assert not SignatureExport.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, petition):
+    response = client.get(PACK)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_command_writes_the_pack_to_a_file(petition, tmp_path):
+    target = tmp_path / "pack.pdf"
+    call_command(
+        "export_signatures",
+        "justice",
+        "--kind",
+        "delivery-pdf",
+        "--output",
+        str(target),
+    )
+    assert "(Rosa Mamani)" in _text(target.read_bytes())
+
+
+def test_the_sign_form_says_names_are_delivered():
+    label = str(SignatureForm().fields["consent"].label)
+    assert "delivers my name and country" in label
+
+
+def test_the_privacy_notice_says_names_are_delivered_in_both_languages():
+    notice = tomllib.loads(
+        (settings.BASE_DIR / "content/pages/privacy.toml").read_text("utf-8")
+    )
+    assert "Your full name and your country are delivered to them" in notice["body"]
+    assert "Tu nombre completo y tu país se les entregan" in notice["body_es"]
