@@ -93,7 +93,7 @@ def signature_create(
                 created_at=now,
             )
             # Same transaction: the e-mail task exists if and only if the row does.
-            send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
+            send_signature_email.defer(signature_id=signature.pk, kind="confirm")
     except IntegrityError as error:
         if _violated_constraint(error) != "one_signature_per_email_per_petition":
             raise
@@ -120,9 +120,9 @@ def _signature_repeat(*, petition: Petition, email_normalised: str) -> SignOutco
     signature.repeat_emails_sent = F("repeat_emails_sent") + 1
     signature.save(update_fields=["repeat_emails_sent"])
     if signature.status == Signature.Status.PENDING:
-        send_signature_email.enqueue(signature_id=signature.pk, kind="confirm")
+        send_signature_email.defer(signature_id=signature.pk, kind="confirm")
         return SignOutcome.REPEAT_PENDING
-    send_signature_email.enqueue(signature_id=signature.pk, kind="already_signed")
+    send_signature_email.defer(signature_id=signature.pk, kind="already_signed")
     return SignOutcome.REPEAT_CONFIRMED
 
 

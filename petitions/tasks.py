@@ -1,19 +1,33 @@
-"""Background tasks (django-tasks, the API of Django 6's django.tasks)."""
+"""Background tasks (Procrastinate: jobs in PostgreSQL, run by
+`manage.py procrastinate worker`)."""
 
-import datetime
 import logging
 
-from django.utils import timezone
-from django_tasks import task
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 
 
-@task()
-def send_signature_email(*, signature_id: int, kind: str, attempt: int = 1) -> str:
-    """Send one e-mail about a signature, retrying with back-off on failure.
+class EmailNotSent(Exception):
+    """The mail server refused or failed; carries the error class, never an address."""
+
+
+# Waits 60 s, 2 min, 4 min ... between attempts (exponential_wait ** attempt,
+# plus a fixed minute).
+@app.task(
+    queue="emails",
+    retry=RetryStrategy(
+        max_attempts=MAX_ATTEMPTS - 1,
+        wait=60,
+        exponential_wait=2,
+        retry_exceptions={EmailNotSent},
+    ),
+)
+def send_signature_email(*, signature_id: int, kind: str) -> str:
+    """Send one e-mail about a signature; Procrastinate retries it with back-off.
 
     Only the signature id travels through the queue; the address is read when
     the e-mail is sent, so a withdrawal in the meantime stops it. Logs carry
@@ -33,26 +47,12 @@ def send_signature_email(*, signature_id: int, kind: str, attempt: int = 1) -> s
     try:
         message.send()
     except Exception as error:
-        if attempt >= MAX_ATTEMPTS:
-            logger.error(
-                "Gave up on %s e-mail for signature %s after %s attempts (%s)",
-                kind,
-                signature_id,
-                attempt,
-                type(error).__name__,
-            )
-            return "failed"
-        delay = datetime.timedelta(seconds=min(30 * 2 ** (attempt - 1), 3600))
-        send_signature_email.using(run_after=timezone.now() + delay).enqueue(
-            signature_id=signature_id, kind=kind, attempt=attempt + 1
-        )
         logger.warning(
-            "Could not send %s e-mail for signature %s (%s); retry %s in %ss",
+            "Could not send %s e-mail for signature %s (%s)",
             kind,
             signature_id,
             type(error).__name__,
-            attempt + 1,
-            int(delay.total_seconds()),
         )
-        return "retrying"
+        # The original error's text may name the address: not chained.
+        raise EmailNotSent(type(error).__name__) from None
     return "sent"

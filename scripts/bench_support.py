@@ -3,7 +3,7 @@
 import time
 
 from django.db import connection, transaction
-from django_tasks_db.models import DBTaskResult
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from petitions.models import Petition, RateLimitCounter, Signature
 from petitions.services import signature_counts_reconcile
@@ -33,7 +33,9 @@ def reset() -> None:
     petition = bench_petition()
     Signature.objects.filter(petition=petition).delete()
     signature_counts_reconcile(petition=petition)
-    DBTaskResult.objects.all().delete()
+    with connection.cursor() as cursor:
+        # Procrastinate's models are read-only; its tables are plain SQL.
+        cursor.execute("DELETE FROM procrastinate_jobs")
     RateLimitCounter.objects.all().delete()
 
 
@@ -42,7 +44,7 @@ def settle() -> None:
     with connection.cursor() as cursor:
         for table in (
             Signature._meta.db_table,
-            DBTaskResult._meta.db_table,
+            ProcrastinateJob._meta.db_table,
             RateLimitCounter._meta.db_table,
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -50,15 +52,15 @@ def settle() -> None:
 
 def check_signing(accepted: int) -> None:
     petition = bench_petition()
-    tasks_table = DBTaskResult._meta.db_table
+    tasks_table = ProcrastinateJob._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT count(*),
                    count(*) FILTER (WHERE NOT EXISTS (
                        SELECT 1 FROM {tasks_table} t
-                       WHERE t.task_path = 'petitions.tasks.send_signature_email'
-                         AND (t.args_kwargs -> 'kwargs' ->> 'signature_id')::bigint
+                       WHERE t.task_name = 'petitions.tasks.send_signature_email'
+                         AND (t.args ->> 'signature_id')::bigint
                              = s.id))
             FROM petitions_signature s WHERE s.petition_id = %s
             """,
@@ -80,7 +82,7 @@ def check_signing(accepted: int) -> None:
 def wait_for_email_queue(timeout: float = 600) -> None:
     """Let the worker drain the confirmation e-mails before timing pages again."""
     deadline = time.monotonic() + timeout
-    while DBTaskResult.objects.ready().exists() and time.monotonic() < deadline:
+    while ProcrastinateJob.objects.filter(status="todo").exists() and time.monotonic() < deadline:
         time.sleep(1)
 
 

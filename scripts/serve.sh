@@ -20,13 +20,12 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-"$BIN/python" manage.py db_worker --queue-name "*" &
+"$BIN/python" manage.py procrastinate worker &
 worker_pid=$!
 
 # Housekeeping the privacy notice promises (see purge_expired_data), hourly.
 ( while sleep 3600; do
     "$BIN/python" manage.py purge_expired_data
-    "$BIN/python" manage.py prune_db_task_results --min-age-days 7
   done ) &
 housekeeping_pid=$!
 

@@ -1,5 +1,5 @@
 import pytest
-from django_tasks_db.models import DBTaskResult
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from petitions import services
 from petitions.models import Petition
@@ -32,11 +32,8 @@ def sign(petition):
 
 def queued_emails(kind=None):
     """(signature_id, kind) of every queued signature e-mail, oldest first."""
-    rows = DBTaskResult.objects.filter(
-        task_path="petitions.tasks.send_signature_email"
-    ).order_by("enqueued_at")
-    found = [
-        (row.args_kwargs["kwargs"]["signature_id"], row.args_kwargs["kwargs"]["kind"])
-        for row in rows
-    ]
+    rows = ProcrastinateJob.objects.filter(
+        task_name="petitions.tasks.send_signature_email"
+    ).order_by("id")
+    found = [(row.args["signature_id"], row.args["kind"]) for row in rows]
     return [item for item in found if kind is None or item[1] == kind]

@@ -2,11 +2,11 @@ import smtplib
 
 import pytest
 from django.core import mail
-from django_tasks_db.models import DBTaskResult
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from petitions import services
 from petitions.models import Signature
-from petitions.tasks import MAX_ATTEMPTS, send_signature_email
+from petitions.tasks import EmailNotSent, send_signature_email
 
 from .conftest import queued_emails
 
@@ -24,9 +24,7 @@ class BrokenBackend:
 def test_confirmation_email_has_text_and_html_with_withdraw_link(sign):
     sign(wants_updates=True)
     signature = Signature.objects.get()
-    assert (
-        send_signature_email.call(signature_id=signature.pk, kind="confirm") == "sent"
-    )
+    assert send_signature_email(signature_id=signature.pk, kind="confirm") == "sent"
     message = mail.outbox[0]
     assert "Please confirm your signature" in message.subject
     assert "Dear Ana," in message.body and "/petitions/confirm/?t=" in message.body
@@ -40,7 +38,7 @@ def test_confirmation_email_has_text_and_html_with_withdraw_link(sign):
 def test_email_without_updates_opt_in_has_no_unsubscribe_link(sign):
     sign(wants_updates=False)
     signature = Signature.objects.get()
-    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    send_signature_email(signature_id=signature.pk, kind="confirm")
     assert "/petitions/unsubscribe/" not in mail.outbox[0].body
 
 
@@ -48,49 +46,33 @@ def test_already_signed_email(sign):
     sign()
     signature = Signature.objects.get()
     services.signature_confirm(signature_id=signature.pk)
-    send_signature_email.call(signature_id=signature.pk, kind="already_signed")
+    send_signature_email(signature_id=signature.pk, kind="already_signed")
     assert "already" in mail.outbox[0].subject
     assert "/petitions/confirm/" not in mail.outbox[0].body
 
 
-def test_a_failing_mail_server_schedules_a_retry_and_logs_no_address(
+def test_a_failing_mail_server_raises_for_a_retry_and_logs_no_address(
     sign, settings, caplog
 ):
     settings.EMAIL_BACKEND = "tests.petitions.test_tasks.BrokenBackend"
     sign()
     signature = Signature.objects.get()
-    result = send_signature_email.call(signature_id=signature.pk, kind="confirm")
-    assert result == "retrying"
-    retry = DBTaskResult.objects.order_by("-enqueued_at").first()
-    assert retry.args_kwargs["kwargs"] == {
-        "signature_id": signature.pk,
-        "kind": "confirm",
-        "attempt": 2,
-    }
-    assert retry.run_after > retry.enqueued_at
+    with pytest.raises(EmailNotSent) as raised:
+        send_signature_email(signature_id=signature.pk, kind="confirm")
+    assert "ana@example.org" not in str(raised.value)
+    assert raised.value.__cause__ is None
     assert "ana@example.org" not in caplog.text
     assert "SMTPServerDisconnected" in caplog.text
-
-
-def test_retries_stop_after_the_last_attempt(sign, settings):
-    settings.EMAIL_BACKEND = "tests.petitions.test_tasks.BrokenBackend"
-    sign()
-    signature = Signature.objects.get()
-    before = DBTaskResult.objects.count()
-    result = send_signature_email.call(
-        signature_id=signature.pk, kind="confirm", attempt=MAX_ATTEMPTS
-    )
-    assert result == "failed"
-    assert DBTaskResult.objects.count() == before
+    assert send_signature_email.retry_strategy.max_attempts >= 5
 
 
 def test_no_email_goes_to_a_withdrawn_signature(sign):
     sign()
     signature = Signature.objects.get()
     services.signature_withdraw(signature_id=signature.pk)
-    assert send_signature_email.call(
-        signature_id=signature.pk, kind="confirm"
-    ).startswith("skipped")
+    assert send_signature_email(signature_id=signature.pk, kind="confirm").startswith(
+        "skipped"
+    )
     assert mail.outbox == []
 
 
@@ -100,8 +82,6 @@ def test_the_worker_sends_queued_email(sign):
 
     sign()
     assert len(queued_emails()) == 1
-    call_command(
-        "db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0
-    )
+    call_command("procrastinate", "worker", "--one-shot", verbosity=0)
     assert len(mail.outbox) == 1
-    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert ProcrastinateJob.objects.get().status == "succeeded"
