@@ -82,7 +82,10 @@ def check_signing(accepted: int) -> None:
 def wait_for_email_queue(timeout: float = 600) -> None:
     """Let the worker drain the confirmation e-mails before timing pages again."""
     deadline = time.monotonic() + timeout
-    while ProcrastinateJob.objects.filter(status="todo").exists() and time.monotonic() < deadline:
+    while (
+        ProcrastinateJob.objects.filter(status="todo").exists()
+        and time.monotonic() < deadline
+    ):
         time.sleep(1)
 
 
