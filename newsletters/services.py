@@ -10,7 +10,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -363,7 +363,8 @@ def subscriber_totals() -> dict:
 # ------------------------------------------------------------------------------
 # Issues
 # ------------------------------------------------------------------------------
-def _check_sendable(issue: Issue, *, allow_scheduled_entries: bool = False) -> None:
+def check_sendable(*, issue: Issue, allow_scheduled_entries: bool = False) -> None:
+    """Raise ValidationError unless the issue has entries, all published."""
     entries = list(issue.entries.all())
     if not entries:
         raise ValidationError(
@@ -420,7 +421,7 @@ def issue_queue(*, issue: Issue, user=None, now=None) -> int:
                 _("This issue has already been sent or is being sent."),
                 code="already_sent",
             )
-        _check_sendable(issue)
+        check_sendable(issue=issue)
         with connection.cursor() as cursor:
             cursor.execute(_QUEUE_SQL, {"issue_id": issue.pk, "now": now})
             recipients = cursor.rowcount
@@ -453,7 +454,7 @@ def issue_schedule(*, issue: Issue, at: datetime.datetime | None = None) -> Issu
             _("This issue has already been sent or is being sent."),
             code="already_sent",
         )
-    _check_sendable(issue, allow_scheduled_entries=True)
+    check_sendable(issue=issue, allow_scheduled_entries=True)
     latest = max(entry.pub_date for entry in issue.entries.all())
     at = max(at or latest, latest)
     issue.status = Issue.Status.SCHEDULED
@@ -507,7 +508,7 @@ def issue_send_test(*, issue: Issue, to: str) -> int:
     """
     from .emails import issue_message, issue_render
 
-    _check_sendable(issue, allow_scheduled_entries=True)
+    check_sendable(issue=issue, allow_scheduled_entries=True)
     to = validators.clean_email(to)
     messages = []
     for code, _name in settings.LANGUAGES:
@@ -541,7 +542,10 @@ def issue_resend_in_doubt(*, issue: Issue) -> int:
     return updated
 
 
-def deliveries_pending(issue: Issue) -> bool:
+def issue_in_doubt_count(*, issue: Issue) -> int:
+    """Deliveries a dead worker left in doubt (see newsletters/delivery.py)."""
+    from .delivery import IN_DOUBT
+
     return Delivery.objects.filter(
-        Q(state=Delivery.State.QUEUED) | Q(state=Delivery.State.SENDING), issue=issue
-    ).exists()
+        issue=issue, state=Delivery.State.FAILED, last_error=IN_DOUBT
+    ).count()

@@ -12,6 +12,7 @@ from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
 from core.admin_mixins import ConstraintRaceAdminMixin
+from newsletters.services import subscriber_totals
 
 from . import exports, services
 from .dashboard import petition_dashboard
@@ -126,6 +127,8 @@ class PetitionAdmin(ConstraintRaceAdminMixin, TranslationAdmin):
             "dashboard": petition_dashboard(petition=petition) if petition else None,
             "downloads": downloads,
             "may_view_exports": request.user.has_perm("petitions.view_signatureexport"),
+            # The newsletter's list: counts only, never an address.
+            "subscribers": subscriber_totals(),
         }
         return TemplateResponse(request, "admin/petitions/dashboard.html", context)
 
