@@ -397,7 +397,7 @@ _QUEUE_SQL = """
     INSERT INTO newsletters_delivery
         (issue_id, subscriber_id, state, attempts, next_attempt_at, last_error,
          updated_at)
-    SELECT %(issue_id)s, s.id, 'queued', 0, %(now)s, '', %(now)s
+    SELECT %(issue_id)s, s.id, 'queued', 0, now(), '', now()
     FROM newsletters_subscriber s
     WHERE s.status = 'confirmed'
     ON CONFLICT (issue_id, subscriber_id) DO NOTHING
@@ -423,7 +423,7 @@ def issue_queue(*, issue: Issue, user=None, now=None) -> int:
             )
         check_sendable(issue=issue)
         with connection.cursor() as cursor:
-            cursor.execute(_QUEUE_SQL, {"issue_id": issue.pk, "now": now})
+            cursor.execute(_QUEUE_SQL, {"issue_id": issue.pk})
             recipients = cursor.rowcount
         issue.status = Issue.Status.SENDING
         issue.queued_at = now

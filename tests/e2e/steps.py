@@ -54,7 +54,7 @@ def sign(page, site, *, prefix="", **fields):
 def confirmation_email(email="ana@example.org"):
     """Send the signature's confirmation e-mail now, as the worker would."""
     signature = Signature.objects.get(email=email)
-    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    send_signature_email(signature_id=signature.pk, kind="confirm")
     return mail.outbox[-1]
 
 

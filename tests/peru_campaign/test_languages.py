@@ -129,7 +129,7 @@ def test_signing_in_spanish_sends_the_email_in_spanish_with_spanish_links(client
     signature = Signature.objects.get()
     assert signature.consent_language == "es"
 
-    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    send_signature_email(signature_id=signature.pk, kind="confirm")
     message = mail.outbox[0]
     assert message.subject == f"Confirma tu firma: {petition.title_es}"
     assert "Hola, Rosa:" in message.body
@@ -161,7 +161,7 @@ def test_signing_in_english_keeps_the_email_in_english(client):
         },
     )
     signature = Signature.objects.get()
-    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    send_signature_email(signature_id=signature.pk, kind="confirm")
     assert mail.outbox[0].subject.startswith("Please confirm your signature")
     assert "https://campaign.example/petitions/confirm/?t=" in mail.outbox[0].body
 

@@ -222,7 +222,7 @@ def _links_in(message):
 def test_confirmation_email_link_confirms_only_on_post(client, petition):
     client.post(sign_url(petition), {**VALID, "wants_updates": "on"})
     signature = Signature.objects.get()
-    send_signature_email.call(signature_id=signature.pk, kind="confirm")
+    send_signature_email(signature_id=signature.pk, kind="confirm")
     message = mail.outbox[0]
     assert message.to == ["ana@example.org"]
     assert message.alternatives[0][1] == "text/html"
