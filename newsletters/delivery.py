@@ -109,7 +109,7 @@ _CLAIM_SQL = """
     WITH picked AS (
         SELECT d.id FROM newsletters_delivery d
         WHERE d.issue_id = %(issue_id)s AND d.state = 'queued'
-          AND d.next_attempt_at <= now()
+          AND d.next_attempt_at <= statement_timestamp()
         ORDER BY d.id
         LIMIT %(size)s
         FOR UPDATE SKIP LOCKED
@@ -390,7 +390,7 @@ def reconcile_expired() -> tuple[int, int]:
         cursor.execute(
             """
             SELECT id, claim FROM newsletters_delivery
-            WHERE state = 'sending' AND lease_until < now()
+            WHERE state = 'sending' AND lease_until < statement_timestamp()
             ORDER BY claim, id
             FOR UPDATE
             """
@@ -504,7 +504,9 @@ def start_batches(
     parallel = parallel or settings.NEWSLETTER_PARALLEL_BATCHES
     deferred = 0
     for lane in range(parallel):
-        options = {"queueing_lock": f"newsletter-issue-{issue_id}-{lane}"}
+        # One waiting task per lane; a retry for later has a lane of its own.
+        lane_name = "later" if delay else lane
+        options = {"queueing_lock": f"newsletter-issue-{issue_id}-{lane_name}"}
         if delay:
             options["schedule_in"] = {"seconds": int(delay)}
         try:

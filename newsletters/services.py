@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -363,7 +364,9 @@ def subscriber_totals() -> dict:
 # ------------------------------------------------------------------------------
 # Issues
 # ------------------------------------------------------------------------------
-def check_sendable(*, issue: Issue, allow_scheduled_entries: bool = False) -> None:
+def check_sendable(
+    *, issue: Issue, allow_scheduled_entries: bool = False, now=None
+) -> None:
     """Raise ValidationError unless the issue has entries, all published."""
     entries = list(issue.entries.all())
     if not entries:
@@ -371,7 +374,7 @@ def check_sendable(*, issue: Issue, allow_scheduled_entries: bool = False) -> No
             _("Add at least one entry to the issue before sending it."),
             code="no_entries",
         )
-    now = timezone.now()
+    now = now or timezone.now()
     for entry in entries:
         if not entry.is_published or (
             entry.pub_date > now and not allow_scheduled_entries
@@ -421,7 +424,7 @@ def issue_queue(*, issue: Issue, user=None, now=None) -> int:
                 _("This issue has already been sent or is being sent."),
                 code="already_sent",
             )
-        check_sendable(issue=issue)
+        check_sendable(issue=issue, now=now)
         with connection.cursor() as cursor:
             cursor.execute(_QUEUE_SQL, {"issue_id": issue.pk})
             recipients = cursor.rowcount
@@ -533,7 +536,8 @@ def issue_resend_in_doubt(*, issue: Issue) -> int:
     ).update(
         state=Delivery.State.QUEUED,
         last_error="",
-        next_attempt_at=timezone.now(),
+        # The database's clock, which the senders compare with.
+        next_attempt_at=Now(),
         updated_at=timezone.now(),
     )
     if updated:

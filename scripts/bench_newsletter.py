@@ -149,6 +149,10 @@ def cleanup(issue_ids) -> None:
         cursor.execute(
             "DELETE FROM newsletters_delivery WHERE issue_id = ANY(%s)", [issue_ids]
         )
+        cursor.execute(
+            "DELETE FROM newsletters_issue_entries WHERE issue_id = ANY(%s)",
+            [issue_ids],
+        )
         cursor.execute("DELETE FROM newsletters_issue WHERE id = ANY(%s)", [issue_ids])
         cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'newsletter'")
 
