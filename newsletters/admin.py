@@ -512,9 +512,10 @@ class SubscriberAdmin(ReadOnlyAdmin):
     def get_search_results(self, request, queryset, search_term):
         from petitions.validators import normalise_email
 
-        return super().get_search_results(
-            request, queryset, normalise_email(search_term.strip())
-        )
+        term = search_term.strip()
+        if "@" in term:
+            term = normalise_email(term)
+        return super().get_search_results(request, queryset, term)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -560,22 +561,32 @@ def may_see_addresses(user) -> bool:
     return user.has_perm("petitions.export_emails")
 
 
-def subscriber_csv_rows(queryset):
+def subscriber_csv_rows(queryset, chunk_size: int = 2000):
+    """CSV text in chunks, read by primary-key pages: constant memory at any
+    size, and no server-side cursor to outlive the request's transaction."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["email", "language", "source", "confirmed_at"])
-    for email, language, source, confirmed_at in queryset.values_list(
-        "email", "language", "source", "confirmed_at"
-    ).iterator(chunk_size=2000):
-        # A leading =, +, - or @ would run as a formula in a spreadsheet.
-        if email.startswith(FORMULA_PREFIXES):
-            email = f"'{email}"
-        writer.writerow([email, language, source, confirmed_at.isoformat()])
-        if buffer.tell() > 65536:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    last = 0
+    while True:
+        rows = list(
+            queryset.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "email", "language", "source", "confirmed_at")[
+                :chunk_size
+            ]
+        )
+        for pk, email, language, source, confirmed_at in rows:
+            # A leading =, +, - or @ would run as a formula in a spreadsheet.
+            if email.startswith(FORMULA_PREFIXES):
+                email = f"'{email}"
+            writer.writerow([email, language, source, confirmed_at.isoformat()])
+            last = pk
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < chunk_size:
+            return
 
 
 @admin.register(Delivery)

@@ -84,7 +84,5 @@ def test_the_worker_sends_queued_email(sign):
     assert len(queued_emails()) == 1
     call_command("procrastinate", "worker", "--one-shot", verbosity=0)
     assert len(mail.outbox) == 1
-    job = ProcrastinateJob.objects.get(
-        task_name="petitions.tasks.send_signature_email"
-    )
+    job = ProcrastinateJob.objects.get(task_name="petitions.tasks.send_signature_email")
     assert job.status == "succeeded"
