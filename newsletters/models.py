@@ -330,11 +330,25 @@ class Delivery(models.Model):
         BOUNCED = "bounced", _("Bounced")
         CANCELLED = "cancelled", _("Not sent: left the list")
 
+    # No database foreign-key constraints on these two: queuing an issue
+    # inserts a million rows in one statement, and PostgreSQL would check
+    # (and row-lock) the issue and every subscriber once per row at commit,
+    # which took most of the time. The rows are only ever written by
+    # INSERT ... SELECT from the subscribers, and deletions go through
+    # Django's CASCADE, so nothing can point nowhere.
+    # The unique (issue, subscriber) index serves lookups by issue.
     issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, related_name="deliveries"
+        Issue,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
     )
     subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.CASCADE, related_name="deliveries"
+        Subscriber,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_constraint=False,
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
