@@ -5,20 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('newsletters', '0006_editors_send_issues'),
+        ("newsletters", "0006_editors_send_issues"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='issue',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='newsletters.issue'),
+            model_name="delivery",
+            name="issue",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="newsletters.issue",
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='subscriber',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='newsletters.subscriber'),
+            model_name="delivery",
+            name="subscriber",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="newsletters.subscriber",
+            ),
         ),
     ]
