@@ -45,9 +45,17 @@ def send_issue_batches(*, issue_id: int) -> dict:
     Retried if it crashes (a database restart, say): the rows it held come
     back by the lease rule, so a retry never sends anyone twice.
     """
+    from django.db import close_old_connections
+
     from .delivery import send_issue
 
-    result = send_issue(issue_id=issue_id)
+    # After a database restart the worker's connection is broken; a web
+    # request would get a fresh one, a long-lived worker must ask for it.
+    close_old_connections()
+    try:
+        result = send_issue(issue_id=issue_id)
+    finally:
+        close_old_connections()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
 
 
