@@ -8,6 +8,15 @@ from procrastinate.contrib.django import app
 logger = logging.getLogger(__name__)
 
 
+def _drop_broken_connection() -> None:
+    """After a database restart the worker's connection is broken; a web
+    request would get a fresh one, a long-lived worker must ask for it."""
+    from django.db import close_old_connections, connection
+
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 class EmailNotSent(Exception):
     """The mail server failed; carries the error class, never an address."""
 
@@ -45,17 +54,13 @@ def send_issue_batches(*, issue_id: int) -> dict:
     Retried if it crashes (a database restart, say): the rows it held come
     back by the lease rule, so a retry never sends anyone twice.
     """
-    from django.db import close_old_connections
-
     from .delivery import send_issue
 
-    # After a database restart the worker's connection is broken; a web
-    # request would get a fresh one, a long-lived worker must ask for it.
-    close_old_connections()
+    _drop_broken_connection()
     try:
         result = send_issue(issue_id=issue_id)
     finally:
-        close_old_connections()
+        _drop_broken_connection()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
 
 

@@ -443,3 +443,13 @@ def test_a_test_send_goes_to_one_address_in_every_language(issue):
     assert [m.to for m in mail.outbox] == [["editor@example.org"]] * 2
     assert all(m.subject.startswith("[Test]") for m in mail.outbox)
     assert not Delivery.objects.exists()
+
+
+def test_the_batch_task_sends_and_reports_counts_only(issue):
+    from newsletters.tasks import send_issue_batches
+
+    SubscriberFactory(email="a@example.org")
+    services.issue_queue(issue=issue)
+    result = send_issue_batches(issue_id=issue.pk)
+    assert result == {"sent": 1, "failed": 0, "in_doubt": 0}
+    assert recipients() == ["a@example.org"]
