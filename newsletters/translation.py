@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Entry, EntrySource
+from .models import Entry, EntrySource, Issue
 
 
 @register(Entry)
@@ -13,3 +13,8 @@ class EntryTranslationOptions(TranslationOptions):
 @register(EntrySource)
 class EntrySourceTranslationOptions(TranslationOptions):
     fields = ("title",)
+
+
+@register(Issue)
+class IssueTranslationOptions(TranslationOptions):
+    fields = ("subject",)

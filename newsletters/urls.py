@@ -40,6 +40,14 @@ urlpatterns = [
     path("feed/", feeds.LatestEntriesFeed(), name="feed_rss"),
     path("feed/atom/", feeds.LatestEntriesAtomFeed(), name="feed_atom"),
     path("preview/<int:pk>/", views.entry_preview, name="preview"),
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path(
+        "subscribe/check-your-inbox/",
+        views.subscribe_check_inbox,
+        name="subscribe_check_inbox",
+    ),
+    path("subscribe/confirm/", views.subscribe_confirm, name="subscribe_confirm"),
+    path("unsubscribe/", views.unsubscribe, name="unsubscribe"),
     path("<yyyy:year>/", views.EntryYearArchiveView.as_view(), name="year"),
     path(
         "<yyyy:year>/<mm:month>/", views.EntryMonthArchiveView.as_view(), name="month"

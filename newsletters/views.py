@@ -1,17 +1,26 @@
-"""The public news pages, their archives, and the staff-only preview."""
+"""The public news pages, their archives, the staff-only preview, and the
+mailing list's subscribe and unsubscribe pages."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic.dates import (
     ArchiveIndexView,
     MonthArchiveView,
     YearArchiveView,
 )
 
+from petitions import ratelimit
+
+from . import services, tokens
+from .forms import SubscribeForm
 from .models import Entry
 
 
@@ -73,3 +82,113 @@ def entry_preview(request, pk: int):
         raise PermissionDenied
     entry = get_object_or_404(Entry, pk=pk)
     return _render_entry(request, entry, preview=True)
+
+
+# ------------------------------------------------------------------------------
+# The mailing list: subscribe (double opt-in) and one-click unsubscribe
+# ------------------------------------------------------------------------------
+def _subscribe_page(request, form, status=200):
+    return render(
+        request, "newsletters/subscribe.html", {"subscribe_form": form}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    """GET: the form on a page of its own. POST: from any page's short form."""
+    if request.method == "GET":
+        return _subscribe_page(request, SubscribeForm())
+    form = SubscribeForm(request.POST)
+    check_inbox = HttpResponseRedirect(reverse("newsletters:subscribe_check_inbox"))
+    check_inbox.status_code = 303
+    if form.is_bot:
+        return check_inbox
+    ip_hash = ratelimit.request_ip_hash(request)
+    wait = ratelimit.hit(
+        scope="subscribe", client=ip_hash, limits=ratelimit.sign_limits()
+    )
+    if wait is not None:
+        response = _subscribe_page(request, form, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    if form.is_valid():
+        services.subscriber_subscribe(
+            email=form.cleaned_data["email"], language=get_language()
+        )
+        # The same page whatever happened: it never tells who is on the list.
+        return check_inbox
+    return _subscribe_page(request, form, status=400)
+
+
+@require_safe
+def subscribe_check_inbox(request):
+    return render(request, "newsletters/subscribe_check_inbox.html")
+
+
+def _subscriber_from_token(request, purpose):
+    token = request.POST.get("t") if request.method == "POST" else request.GET.get("t")
+    try:
+        return tokens.read_token(token, purpose), token, None
+    except tokens.ExpiredToken:
+        return (
+            None,
+            token,
+            _("This link has expired. Subscribe again and we will send you a new one."),
+        )
+    except tokens.InvalidToken:
+        return (
+            None,
+            token,
+            _(
+                "This link is not valid. Please check that you copied the whole "
+                "address from the e-mail."
+            ),
+        )
+
+
+def _link_problem(request, message, status=400):
+    return render(
+        request, "petitions/link_problem.html", {"message": message}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def subscribe_confirm(request):
+    """GET shows a button; only the POST confirms, so mail scanners that open
+    links in advance confirm nothing."""
+    subscriber_id, token, problem = _subscriber_from_token(request, "confirm")
+    if problem:
+        return _link_problem(request, problem)
+    if request.method == "GET":
+        return render(request, "newsletters/subscribe_confirm.html", {"token": token})
+    try:
+        services.subscriber_confirm(subscriber_id=subscriber_id)
+    except ValidationError as error:
+        return _link_problem(request, error.messages[0], status=410)
+    return render(request, "newsletters/subscribed.html")
+
+
+# The one-click POST (RFC 8058) comes from a mail provider, with no cookie and
+# no CSRF token; the signed token in the address is what authenticates it,
+# and all it can do is stop e-mail to its own subscriber.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request):
+    token = request.GET.get("t") or request.POST.get("t")
+    try:
+        subscriber_id = tokens.read_token(token, "unsubscribe")
+    except tokens.InvalidToken:
+        return _link_problem(
+            request,
+            _(
+                "This link is not valid. Please check that you copied the whole "
+                "address from the e-mail."
+            ),
+        )
+    if request.method == "GET":
+        return render(request, "newsletters/unsubscribe.html", {"token": token})
+    services.subscriber_unsubscribe(subscriber_id=subscriber_id)
+    return render(request, "newsletters/unsubscribed.html")

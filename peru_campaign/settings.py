@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "procrastinate.contrib.django",
+    "anymail",
     "core",
     "pages",
     "petitions",
@@ -335,7 +336,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # ------------------------------------------------------------------------------
-# E-mail, always sent by the background worker (django-tasks, database backend)
+# E-mail, always sent by the background worker (Procrastinate, in PostgreSQL)
 # ------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
@@ -377,6 +378,31 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "listen_notify": False,
     "fetch_job_polling_interval": 1,
 }
+
+# ------------------------------------------------------------------------------
+# Newsletter e-mail
+# ------------------------------------------------------------------------------
+# Messages per second across every worker, shared through PostgreSQL; set it to
+# what the e-mail provider allows.
+NEWSLETTER_RATE_PER_SECOND = env.float("NEWSLETTER_RATE_PER_SECOND", default=10.0)
+# Messages one task claims and sends over one SMTP connection.
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
+# Batch tasks one send is split over, so several workers share it.
+NEWSLETTER_PARALLEL_BATCHES = env.int("NEWSLETTER_PARALLEL_BATCHES", default=4)
+# A message claimed longer ago than this by a worker that died is not resent
+# blindly: see newsletters/delivery.py.
+NEWSLETTER_LEASE_SECONDS = env.int("NEWSLETTER_LEASE_SECONDS", default=300)
+# The version of the consent wording on the subscribe form.
+NEWSLETTER_CONSENT_VERSION = "2026-12-v1"
+# Bounce and complaint webhooks from the provider (django-anymail): the
+# provider is given https://USER:PASSWORD@site/anymail/<esp>/tracking/.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+    or (f"dev:{SECRET_KEY[:16]}" if DEVELOPMENT else None),
+}
+if not ANYMAIL["WEBHOOK_SECRET"]:
+    # Anymail refuses unauthenticated webhooks; so do we, in production.
+    del ANYMAIL["WEBHOOK_SECRET"]
 
 # ------------------------------------------------------------------------------
 # Logging: no personal data is ever logged; requests are not logged by Django.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
@@ -25,6 +26,9 @@ urlpatterns = [
     # The partners' OSDI API: JSON only, so outside the language prefixes.
     path("api/v1/", include("api.urls")),
 ]
+# Bounce and complaint webhooks, only when their basic-auth secret is set.
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    urlpatterns.append(path("anymail/", include("newsletters.webhook_urls")))
 # The public site in each language: English at /, Spanish under /es/.
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
+from newsletters.services import subscriber_totals
+
 from . import exports, fraud, paper
 from .dashboard import petition_dashboard
 from .models import (
@@ -112,6 +114,8 @@ class OrganisersAdminMixin:
             "may_view_exports": request.user.has_perm(exports.VIEW_EXPORTS_PERMISSION),
             "may_invalidate": request.user.has_perm(INVALIDATE_PERMISSION),
             "threshold": settings.FRAUD_ALERT_THRESHOLD,
+            # The newsletter's list: counts only, never an address.
+            "subscribers": subscriber_totals(),
         }
         return TemplateResponse(request, "admin/petitions/dashboard.html", context)
 

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from newsletters import services as newsletter_services
+
 from . import validators
 from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
 from .tasks import send_signature_email
@@ -177,6 +179,8 @@ def signature_confirm(*, signature_id: int, now=None) -> Signature:
     signature.confirmed_at = now
     signature.confirmed_position = petition_signature_count(signature.petition)
     signature.save(update_fields=["status", "confirmed_at", "confirmed_position"])
+    # A signer who asked for updates joins the newsletter's list.
+    newsletter_services.subscriber_from_signature(signature=signature, now=now)
     return signature
 
 
@@ -194,6 +198,7 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
         _count_add(
             petition_id=signature.petition_id, country=signature.country, delta=-1
         )
+    email_normalised = signature.email_normalised
     Signature.objects.filter(pk=signature.pk).update(
         status=Signature.Status.WITHDRAWN,
         withdrawn_at=now,
@@ -204,6 +209,9 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
     )
     if signature.show_publicly:
         _public_signers_changed(petition_ids=[signature.petition_id])
+    # Their address leaves the newsletter's list too, unless they subscribed
+    # with the form or another signature of theirs still asks for updates.
+    newsletter_services.subscriber_forget_signer(email_normalised=email_normalised)
     return True
 
 
@@ -232,6 +240,16 @@ def signature_unsubscribe(*, signature_id: int, now=None) -> bool:
     updated = Signature.objects.filter(pk=signature_id, wants_updates=True).update(
         wants_updates=False, unsubscribed_at=now or timezone.now()
     )
+    # The same address stops getting the newsletter as well.
+    email_normalised = (
+        Signature.objects.filter(pk=signature_id)
+        .values_list("email_normalised", flat=True)
+        .first()
+    )
+    if email_normalised:
+        updated += newsletter_services.subscriber_unsubscribe_address(
+            email_normalised=email_normalised, now=now
+        )
     return bool(updated)
 
 
@@ -490,6 +508,9 @@ def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> i
                 ]
             )
             if not batch:
+                # Subscribers who were only on the list through these
+                # signatures' opt-in leave it too.
+                newsletter_services.subscribers_forget_lapsed_signers()
                 return total
             total += Signature.objects.filter(pk__in=batch).update(
                 **PERSONAL_DATA_BLANKED,

@@ -107,3 +107,4 @@ fi
   echo "petition page, $SEED signatures: $page_million requests/s ($ratio% of the rate at 0)"
   [ -n "$export_line" ] && echo "$export_line"
 } | tee "$out"
+"$BIN/python" scripts/bench_newsletter.py | tee -a "$out"  # the newsletter part

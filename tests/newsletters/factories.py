@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from newsletters.models import Entry, EntrySource
+from newsletters.models import Entry, EntrySource, Issue, Subscriber
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -60,3 +60,36 @@ class EntrySourceFactory(factory.django.DjangoModelFactory):
     title = "Human Rights Watch"
     url = "https://www.hrw.org/americas/peru"
     order = factory.Sequence(int)
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    """A confirmed subscriber from the form unless told otherwise."""
+
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    email_normalised = factory.LazyAttribute(lambda s: s.email.lower())
+    language = "en"
+    source = Subscriber.Source.FORM
+    status = Subscriber.Status.CONFIRMED
+    consent_version = "test"
+    consent_language = factory.LazyAttribute(lambda s: s.language)
+    confirmed_at = factory.LazyFunction(timezone.now)
+    form_confirmed_at = factory.LazyAttribute(
+        lambda s: s.confirmed_at if s.source == Subscriber.Source.FORM else None
+    )
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+        skip_postgeneration_save = True
+
+    subject = ""
+
+    @factory.post_generation
+    def entries(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.entries.set(extracted if extracted is not None else [EntryFactory()])

@@ -237,6 +237,7 @@ def test_housekeeping_is_scheduled_from_the_worker():
         "core.tasks.retry_stalled_jobs": "* * * * * */15",
         "core.tasks.remove_old_jobs": "40 * * * *",
         "petitions.tasks.purge_expired_data": "17 * * * *",
+        "newsletters.tasks.newsletter_tick": "* * * * *",
     }
 
 

@@ -1,7 +1,9 @@
 """Delete what the privacy notice says we do not keep.
 
 - signatures never confirmed, SIGNATURE_PENDING_RETENTION_DAYS after signing;
-- rate-limit counters older than a day.
+- rate-limit counters older than a day;
+- newsletter subscriptions never confirmed, and unsubscribed addresses, the
+  same number of days after (newsletters.services.subscribers_purge).
 
 The job worker runs it every hour (petitions.tasks.purge_expired_data), in
 development and production alike; finished jobs are pruned there too
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from newsletters.services import subscribers_purge
 from petitions import ratelimit
 from petitions.models import Signature
 
@@ -33,10 +36,18 @@ class Command(BaseCommand):
         )
         if dry_run:
             self.stdout.write(f"Would delete {pending.count()} unconfirmed signatures.")
+            self.stdout.write(
+                f"Would delete {subscribers_purge(dry_run=True)} newsletter "
+                "addresses (unconfirmed or unsubscribed)."
+            )
             return
         deleted, _ = pending.delete()
         counters = ratelimit.purge_expired(older_than_seconds=86400)
+        subscribers = subscribers_purge()
         self.stdout.write(
             f"Deleted {deleted} unconfirmed signatures and {counters} rate-limit "
             "counters."
+        )
+        self.stdout.write(
+            f"Deleted {subscribers} newsletter addresses (unconfirmed or unsubscribed)."
         )

@@ -1,0 +1,91 @@
+"""The newsletter's background tasks (Procrastinate; see newsletters/delivery.py)."""
+
+import logging
+
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+logger = logging.getLogger(__name__)
+
+
+def _drop_broken_connection() -> None:
+    """After a database restart the worker's connection is broken; a web
+    request would get a fresh one, a long-lived worker must ask for it."""
+    from django.db import close_old_connections, connection
+
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+class EmailNotSent(Exception):
+    """The mail server failed; carries the error class, never an address."""
+
+
+@app.task(
+    queue="emails",
+    retry=RetryStrategy(
+        max_attempts=7, wait=60, exponential_wait=2, retry_exceptions={EmailNotSent}
+    ),
+)
+def send_subscription_confirmation(*, subscriber_id: int) -> str:
+    """The double opt-in e-mail of the subscribe form."""
+    from .emails import subscription_confirm_message
+    from .models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.status != Subscriber.Status.PENDING:
+        return "skipped"
+    try:
+        subscription_confirm_message(subscriber).send()
+    except Exception as error:
+        logger.warning(
+            "Could not send the confirmation to subscriber %s (%s)",
+            subscriber_id,
+            type(error).__name__,
+        )
+        raise EmailNotSent(type(error).__name__) from None
+    return "sent"
+
+
+@app.task(queue="newsletter", retry=RetryStrategy(max_attempts=10, wait=30))
+def send_issue_batches(*, issue_id: int) -> dict:
+    """Send an issue's due deliveries in batches (newsletters.delivery.send_issue).
+
+    Retried if it crashes (a database restart, say): the rows it held come
+    back by the lease rule, so a retry never sends anyone twice.
+    """
+    from .delivery import send_issue
+
+    _drop_broken_connection()
+    try:
+        result = send_issue(issue_id=issue_id)
+    finally:
+        _drop_broken_connection()
+    return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
+
+
+@app.periodic(cron="* * * * *")
+@app.task(queue="newsletter", queueing_lock="newsletter-tick")
+def newsletter_tick(timestamp: int) -> dict:
+    """Every minute: apply the lease rule to claims of dead workers, queue
+    scheduled issues that are due, and restart the batches of any send that
+    has due deliveries but no task (after a worker was killed, say)."""
+    from . import delivery, services
+    from .models import Delivery, Issue
+
+    in_doubt, requeued = delivery.reconcile_expired()
+    queued = services.issues_send_due()
+    restarted = 0
+    for issue_id in Issue.objects.filter(status=Issue.Status.SENDING).values_list(
+        "pk", flat=True
+    ):
+        if Delivery.objects.filter(issue_id=issue_id, state="queued").exists():
+            restarted += delivery.start_batches(issue_id=issue_id)
+        else:
+            delivery.finish_if_done(issue_id)
+    return {
+        "in_doubt": in_doubt,
+        "requeued": requeued,
+        "queued": queued,
+        "restarted": restarted,
+    }
