@@ -8,34 +8,28 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from newsletters.models import Entry
 from pages.models import Page
-from petitions.models import Petition
-from petitions.pagecache import render_petition_page
+from petitions.selectors import petition_featured_with_count
+from petitions.views import petition_context
 from reports.models import Report
 
 
-def _home_context():
-    return {
+@require_safe
+def home(request):
+    # Rendered afresh for every request that reaches Django: the same for
+    # every visitor, so the HTTP cache in front (Cache-Control public) shares
+    # it and carries a surge.
+    petition = petition_featured_with_count()
+    context = {
         "what_happened": Page.objects.filter(slug="what-happened").first(),
         "latest_entries": list(Entry.objects.published()[:3]),
         "latest_report": Report.objects.published().first(),
+        **(petition_context(petition) if petition else {}),
     }
-
-
-def home(request):
-    petition = Petition.objects.featured_with_count()
-    if petition is None:
-        return render(request, "pages/home.html", _home_context())
-    return render_petition_page(
-        request,
-        template_name="pages/home.html",
-        petition=petition,
-        scope="home",
-        extra_context=_home_context,
-    )
+    return render(request, "pages/home.html", context)
 
 
 @never_cache

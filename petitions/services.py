@@ -18,6 +18,10 @@ from django.utils.translation import gettext as _
 
 from . import validators
 from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
+
+# Reads live in selectors; these two are re-exported for existing callers.
+from .selectors import petition_counts_by_country as petition_counts_by_country
+from .selectors import petition_signature_count
 from .tasks import send_signature_email
 
 
@@ -274,33 +278,6 @@ def _count_add(*, petition_id: int, country: str, delta: int) -> None:
             """,
             [petition_id, str(country or ""), random.randrange(COUNT_SHARDS), delta],
         )
-
-
-def petition_signature_count(petition: Petition) -> int:
-    """Confirmed signatures, from the count rows: cheap at any size."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
-            "WHERE petition_id = %s",
-            [petition.pk],
-        )
-        return int(cursor.fetchone()[0])
-
-
-def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
-    """Confirmed signatures per country code ("" where none was recorded), most
-    first, and when a count last moved."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT country, SUM(count), MAX(updated_at) FROM petitions_signaturecount "
-            "WHERE petition_id = %s GROUP BY country HAVING SUM(count) <> 0 "
-            "ORDER BY 2 DESC, 1",
-            [petition.pk],
-        )
-        rows = cursor.fetchall()
-    by_country = {country: int(total) for country, total, _at in rows}
-    updated_at = max((at for _c, _t, at in rows), default=None)
-    return by_country, updated_at
 
 
 @transaction.atomic

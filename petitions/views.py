@@ -7,13 +7,29 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import ratelimit, services, tokens
+from core.fetch_metadata import cross_origin_protected
+
+from . import ratelimit, selectors, services, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
-from .pagecache import live_progress, petition_context, render_petition_page
+
+
+def petition_context(petition: Petition, form: SignatureForm | None = None) -> dict:
+    """What any page showing a petition and its form needs. The same for every
+    visitor (no token, nothing from the session), so caches may share it."""
+    if getattr(petition, "signature_count", None) is None:
+        petition.signature_count = selectors.petition_signature_count(petition)
+    return {
+        "petition": petition,
+        "goal": petition.goal_for(petition.signature_count),
+        "accepting_signatures": petition.is_accepting_signatures(),
+        "refusal_message": services.petition_refusal_message(petition),
+        "public_signers": selectors.petition_public_signers(petition),
+        "form": form or SignatureForm(),
+    }
 
 
 @require_GET
@@ -24,17 +40,13 @@ def petition_list(request):
 
 @require_GET
 def petition_detail(request, slug):
-    petition = Petition.objects.public_with_count(slug)
+    petition = selectors.petition_public_with_count(slug=slug)
     if petition is None:
         raise Http404
-    return render_petition_page(
-        request,
-        template_name="petitions/petition_detail.html",
-        petition=petition,
-        scope="detail",
-    )
+    return render(request, "petitions/petition_detail.html", petition_context(petition))
 
 
+@cross_origin_protected
 @require_POST
 def petition_sign(request, slug):
     petition = Petition.objects.filter(slug=slug).first()
@@ -91,7 +103,6 @@ def petition_sign(request, slug):
             return check_inbox
     context = {
         **petition_context(petition, form),
-        "progress_html": live_progress(petition),
         "canonical_path": petition.get_absolute_url(),
     }
     # 400: the form is shown again with every problem explained beside its field.
@@ -135,6 +146,7 @@ def _link_problem(request, message, status=400):
     )
 
 
+@cross_origin_protected
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request):
@@ -202,6 +214,7 @@ def thanks(request, slug):
     )
 
 
+@cross_origin_protected
 @never_cache
 @require_http_methods(["GET", "POST"])
 def withdraw(request):
@@ -226,6 +239,7 @@ def withdraw(request):
     return render(request, "petitions/withdrawn.html")
 
 
+@cross_origin_protected
 @never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request):
@@ -239,7 +253,6 @@ def unsubscribe(request):
 
 
 @require_GET
-@cache_control(public=True, max_age=5)
 def petition_json(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     by_country, updated_at = services.petition_counts_by_country(petition)

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('petitions', '0004_translations'),
+        ("petitions", "0004_translations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signature',
-            name='source',
-            field=models.CharField(blank=True, db_default='', help_text='Where the signer came from, e.g. a newsletter or a partner; letters, digits, dots, dashes and underscores only.', max_length=64),
+            model_name="signature",
+            name="source",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                help_text="Where the signer came from, e.g. a newsletter or a partner; letters, digits, dots, dashes and underscores only.",
+                max_length=64,
+            ),
         ),
     ]
