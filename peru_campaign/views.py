@@ -28,6 +28,8 @@ def home(request):
         "latest_entries": list(Entry.objects.published()[:3]),
         "latest_report": Report.objects.published().first(),
         **(petition_context(petition) if petition else {}),
+        # Never a query string (?source=..., a token) in a page caches share.
+        "canonical_path": request.path,
     }
     return render(request, "pages/home.html", context)
 

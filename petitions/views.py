@@ -43,7 +43,12 @@ def petition_detail(request, slug):
     petition = selectors.petition_public_with_count(slug=slug)
     if petition is None:
         raise Http404
-    return render(request, "petitions/petition_detail.html", petition_context(petition))
+    context = {
+        **petition_context(petition),
+        # Never a query string (a mistyped ?t=<token>) in a page caches share.
+        "canonical_path": request.path,
+    }
+    return render(request, "petitions/petition_detail.html", context)
 
 
 @cross_origin_protected

@@ -2,6 +2,7 @@
 # Installs the Debian packages a bare machine lacks for `make run` / `make test`:
 #   run   PostgreSQL, make, python3-venv
 #   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
+#   bench the run set, plus wrk and curl (make bench)
 # Uses sudo when not root; does nothing when everything is present.
 set -euo pipefail
 purpose="${1:-test}"
@@ -11,6 +12,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v make >/dev/null 2>&1 || need+=(make)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+if [ "$purpose" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+fi
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
