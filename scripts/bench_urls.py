@@ -25,7 +25,7 @@ _petition_id = None
 @csrf_exempt
 @require_POST
 def insert_one_row(request):
-    global _petition_id  # noqa: PLW0603
+    global _petition_id
     if _petition_id is None:
         _petition_id = Petition.objects.get(slug=CEILING_SLUG).pk
     email = request.POST.get("email", "")
