@@ -207,6 +207,10 @@ CSRF_FAILURE_VIEW = "peru_campaign.views.csrf_failure"
 # seconds; the freshness promise (a new signature shows within 2 s) bounds it.
 # 0 turns shared caching off.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=1)
+# How long gunicorn reuses one rendering of the home and petition pages
+# (in the shared database cache), so it survives a surge without nginx too.
+# A change shows within PAGE_CACHE_SECONDS + PUBLIC_CACHE_SECONDS.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=PUBLIC_CACHE_SECONDS)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.

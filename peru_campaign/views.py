@@ -10,6 +10,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
+from core.http_cache import render_shared
 from newsletters.models import Entry
 from pages.models import Page
 from petitions.selectors import petition_featured_with_count
@@ -19,19 +20,20 @@ from reports.models import Report
 
 @require_safe
 def home(request):
-    # Rendered afresh for every request that reaches Django: the same for
-    # every visitor, so the HTTP cache in front (Cache-Control public) shares
-    # it and carries a surge.
-    petition = petition_featured_with_count()
-    context = {
-        "what_happened": Page.objects.filter(slug="what-happened").first(),
-        "latest_entries": list(Entry.objects.published()[:3]),
-        "latest_report": Report.objects.published().first(),
-        **(petition_context(petition) if petition else {}),
-        # Never a query string (?source=..., a token) in a page caches share.
-        "canonical_path": request.path,
-    }
-    return render(request, "pages/home.html", context)
+    # The same for every visitor: shared by the cache here and the HTTP
+    # cache in front (Cache-Control public), which carry a surge.
+    def context():
+        petition = petition_featured_with_count()
+        return {
+            "what_happened": Page.objects.filter(slug="what-happened").first(),
+            "latest_entries": list(Entry.objects.published()[:3]),
+            "latest_report": Report.objects.published().first(),
+            **(petition_context(petition) if petition else {}),
+            # Never a query string (?source=..., a token) in a shared page.
+            "canonical_path": request.path,
+        }
+
+    return render_shared(request, "pages/home.html", context)
 
 
 @never_cache

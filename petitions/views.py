@@ -1,20 +1,35 @@
 """Petition pages and the signing flow. Rules live in petitions.services."""
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import engines
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.fetch_metadata import cross_origin_protected
+from core.http_cache import render_shared
 
 from . import ratelimit, selectors, services, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
+
+
+@functools.lru_cache(maxsize=8)
+def _blank_form_html(language: str, release: str) -> str:
+    # The empty sign form is the same for every petition and visitor, and
+    # rendering it through crispy-forms is over half of a page's time.
+    template = engines["django"].from_string(
+        "{% load crispy_forms_tags %}{% crispy form %}"
+    )
+    return template.render({"form": SignatureForm()})
 
 
 def petition_context(petition: Petition, form: SignatureForm | None = None) -> dict:
@@ -28,7 +43,10 @@ def petition_context(petition: Petition, form: SignatureForm | None = None) -> d
         "accepting_signatures": petition.is_accepting_signatures(),
         "refusal_message": services.petition_refusal_message(petition),
         "public_signers": selectors.petition_public_signers(petition),
-        "form": form or SignatureForm(),
+        "form": form,
+        "blank_form_html": None
+        if form
+        else _blank_form_html(get_language(), settings.RELEASE),
     }
 
 
@@ -40,15 +58,17 @@ def petition_list(request):
 
 @require_GET
 def petition_detail(request, slug):
-    petition = selectors.petition_public_with_count(slug=slug)
-    if petition is None:
-        raise Http404
-    context = {
-        **petition_context(petition),
-        # Never a query string (a mistyped ?t=<token>) in a page caches share.
-        "canonical_path": request.path,
-    }
-    return render(request, "petitions/petition_detail.html", context)
+    def context():
+        petition = selectors.petition_public_with_count(slug=slug)
+        if petition is None:
+            raise Http404
+        return {
+            **petition_context(petition),
+            # Never a query string (a mistyped ?t=<token>) in a shared page.
+            "canonical_path": request.path,
+        }
+
+    return render_shared(request, "petitions/petition_detail.html", context)
 
 
 @cross_origin_protected

@@ -66,7 +66,7 @@ DJANGO_SETTINGS_MODULE=scripts.bench_settings SERVE_KEEP_DB=1 PORT="$PORT" BIN="
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5; done
-server=$(curl -fsI "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
+server=$(curl -fs -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
 
 # Best of two runs after a warm-up: the machine's other tenants make single
 # runs vary by a tenth or more. Any non-2xx/3xx response fails the bench.

@@ -74,7 +74,7 @@ SELECT
     %(start)s::timestamptz + (i * interval '7 seconds'),
     %(start)s::timestamptz + (i * interval '7 seconds') + interval '5 minutes',
     0
-FROM generate_series(1, %(rows)s::bigint) AS i
+FROM generate_series(1, %(rows)s::int) AS i
 """
 
 # The same columns the delivery list has, in the same order, straight from

@@ -118,7 +118,7 @@ def seed(total: int) -> None:
                        substr(md5(g::text), 1, 32), 'bench', 'en', false, false,
                        now() - make_interval(mins => g %% 525600),
                        now() - make_interval(mins => g %% 525600), 0
-                FROM generate_series(%s::bigint, %s::bigint) AS g
+                FROM generate_series(%s::int, %s::int) AS g
                 """,
                 [petition.pk, existing + 1, existing + missing],
             )

@@ -3,6 +3,8 @@ never reach a shared cache; and every change shows on the next render."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -116,3 +118,30 @@ def test_an_admin_edit_and_a_withdrawal_show_on_the_next_render(client, petition
         assert "A new title for the ask" in html, url
         assert "Rosa," not in html, url
         assert '<strong class="count-number">0</strong>' in html, url
+
+
+def test_gunicorn_reuses_one_rendering_for_the_page_cache_interval(
+    client, petition, settings, django_assert_max_num_queries
+):
+    settings.PAGE_CACHE_SECONDS = 1
+    first = client.get(petition.get_absolute_url(), {"source": "newsletter"})
+    # A copy costs one cache read, and no query string ever enters it.
+    with django_assert_max_num_queries(1):
+        second = client.get(petition.get_absolute_url())
+    assert first.content == second.content
+    assert b"newsletter" not in first.content
+    petition.title = "A new title for the ask"
+    petition.save()
+    assert b"A new title" not in client.get(petition.get_absolute_url()).content
+    # Expiry (PAGE_CACHE_SECONDS) is the cache's own; deleting the copy is
+    # what expiry does, without sleeping in a test.
+    cache.delete_many(
+        [key for key in _page_keys() if key.endswith(petition.get_absolute_url())]
+    )
+    assert b"A new title" in client.get(petition.get_absolute_url()).content
+
+
+def _page_keys():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM django_cache")
+        return [row[0].split(":", 2)[-1] for row in cursor.fetchall()]

@@ -63,7 +63,7 @@ def test_petition_page_uses_few_queries_and_no_count_star(
 ):
     SignatureFactory.create_batch(5, petition=petition)
     with django_assert_max_num_queries(2) as queries:
-        client.get(petition.get_absolute_url())
+        client.get(petition.get_absolute_url())  # rendered: nothing cached
     sql = [query["sql"] for query in queries.captured_queries]
     assert not any("COUNT(" in query.upper() for query in sql)
     # Signatures are read only for the few public signers (a partial index).
