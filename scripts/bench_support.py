@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from petitions import tokens
@@ -43,7 +44,9 @@ def reset() -> None:
     signature_counts_reconcile(petition=petition)
     Signature.objects.filter(petition=bench_petition(CEILING_SLUG)).delete()
     # Keep the bench petition the featured one, so the home page shows it.
-    Petition.objects.filter(pk=petition.pk).update(state=Petition.State.OPEN)
+    Petition.objects.filter(pk=petition.pk).update(
+        state=Petition.State.OPEN, created_at=timezone.now()
+    )
     DBTaskResult.objects.all().delete()
     RateLimitCounter.objects.all().delete()
 
