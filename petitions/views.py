@@ -4,6 +4,7 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
@@ -88,7 +89,35 @@ def petition_sign(request, slug):
             status=403,
         )
     ip_hash = ratelimit.request_ip_hash(request)
-    wait = ratelimit.hit(scope="sign", client=ip_hash, limits=ratelimit.sign_limits())
+    form = SignatureForm(request.POST)
+    # Checked before the transaction: it needs no database, and the rate
+    # limit's counter row stays locked until the commit.
+    form.is_valid()
+    # One transaction for the rate limit, the row and its e-mail task: one
+    # commit (one flush to disk) per signature instead of two.
+    with transaction.atomic():
+        wait = ratelimit.hit(
+            scope="sign", client=ip_hash, limits=ratelimit.sign_limits()
+        )
+        if wait is None and not form.is_bot and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.signature_create(
+                    petition=petition,
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    country=data["country"],
+                    postcode=data["postcode"],
+                    wants_updates=data["wants_updates"],
+                    show_publicly=data["show_publicly"],
+                    ip_hash=ip_hash,
+                )
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.error_dict.items():
+                        form.add_error(field, errors)
+                else:
+                    form.add_error(None, error)
     if wait is not None:
         response = render(
             request,
@@ -98,34 +127,11 @@ def petition_sign(request, slug):
         )
         response["Retry-After"] = str(wait)
         return response
-    form = SignatureForm(request.POST)
-    check_inbox = HttpResponseRedirect(
-        reverse("petitions:check_inbox", kwargs={"slug": petition.slug})
-    )
-    check_inbox.status_code = 303
-    if form.is_bot:
-        return check_inbox
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.signature_create(
-                petition=petition,
-                full_name=data["full_name"],
-                email=data["email"],
-                country=data["country"],
-                postcode=data["postcode"],
-                wants_updates=data["wants_updates"],
-                show_publicly=data["show_publicly"],
-                ip_hash=ip_hash,
-            )
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field, errors)
-            else:
-                form.add_error(None, error)
-        else:
-            return check_inbox
+    if form.is_bot or not form.errors:
+        return HttpResponseRedirect(
+            reverse("petitions:check_inbox", kwargs={"slug": petition.slug}),
+            status=303,
+        )
     context = {
         **petition_context(petition, form),
         "canonical_path": petition.get_absolute_url(),
