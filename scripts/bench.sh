@@ -40,6 +40,8 @@ mkdir -p bench-results
 log=bench-results/server.log
 out=bench-results/latest.txt
 failures=()
+non2xx=bench-results/non2xx.txt
+: >"$non2xx"
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "bench: port $PORT is already in use; stop that server or set BENCH_PORT." >&2
@@ -76,7 +78,8 @@ rate() {
   for _ in 1 2; do
     output=$(wrk -t2 -c"$CLIENTS" -d"${DURATION_PAGE}s" "$BASE$path")
     if grep -q "Non-2xx or 3xx" <<<"$output"; then
-      failures+=("$path: $(grep 'Non-2xx' <<<"$output" | tr -s ' ')")
+      # rate runs in a subshell: the failure goes through a file.
+      echo "$path: $(grep 'Non-2xx' <<<"$output" | tr -s ' ')" >>"$non2xx"
     fi
     best=$(awk -v best="$best" '/Requests\/sec/ {print ($2 > best ? $2 : best)}' <<<"$output")
   done
@@ -140,6 +143,8 @@ export_status=0
 export_output=$("$BIN/python" scripts/bench_export.py --rows "$EXPORT_ROWS") || export_status=$?
 echo "$export_output"
 [ "$export_status" -eq 0 ] || failures+=("export: a target was missed")
+
+while read -r line; do failures+=("$line"); done <"$non2xx"
 
 {
   echo "Benchmark on $(nproc) cores, $(date -u +%Y-%m-%d), server: ${server:-unknown}, gunicorn ${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))} gthread workers x ${GUNICORN_THREADS:-4} threads, wrk -t2 -c$CLIENTS, best of 2 x ${DURATION_PAGE}s"
