@@ -14,8 +14,9 @@
 #     JSON, the petition page and the home page show it;
 #   the delivery-list export of BENCH_EXPORT_ROWS rows beside PostgreSQL's COPY.
 #
-# Whatever answers on the port is what is measured: gunicorn alone today, or
-# nginx in front when serve.sh starts it. The bench refuses to start if the
+# Whatever answers on the port is what is measured: gunicorn alone, nginx in
+# front once serve.sh starts it, or, with NGINX=1, the micro-caching nginx of
+# scripts/bench_nginx.conf on the port with gunicorn on the next one. The bench refuses to start if the
 # port is already taken, and fails on any response that is not 2xx/3xx.
 #
 # It uses its own database (peru_campaign_bench) in the project-local cluster,
@@ -30,9 +31,16 @@ SEED="${BENCH_SEED_SIGNATURES:-1000000}"
 EXPORT_ROWS="${BENCH_EXPORT_ROWS:-1000000}"
 CLIENTS=16
 BASE="http://127.0.0.1:$PORT"
+NGINX="${NGINX:-0}"
+SERVE_PORT=$PORT
 export DJANGO_ENV=development
 export LOCALDB_NAME=peru_campaign_bench
+# wrk's X-Forwarded-For is the client; nginx appends one more hop.
 export TRUSTED_PROXY_COUNT=1
+if [ "$NGINX" = 1 ]; then
+  SERVE_PORT=$((PORT + 1))
+  export TRUSTED_PROXY_COUNT=2
+fi
 export SITE_URL="$BASE"
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; else unset DATABASE_URL; fi
 scripts/system-packages.sh bench
@@ -43,10 +51,12 @@ failures=()
 non2xx=bench-results/non2xx.txt
 : >"$non2xx"
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-  echo "bench: port $PORT is already in use; stop that server or set BENCH_PORT." >&2
-  exit 1
-fi
+for port in $PORT $SERVE_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "bench: port $port is already in use; stop that server or set BENCH_PORT." >&2
+    exit 1
+  fi
+done
 
 [ -z "${DATABASE_URL:-}" ] && scripts/localdb.sh start
 manage() { "$BIN/python" manage.py "$@"; }
@@ -63,10 +73,22 @@ while read -r path size url; do
 done < <(manage shell -v0 -c "from scripts.bench_support import write_ceiling_files; write_ceiling_files('${pages[*]}'.split())")
 
 # The ceiling view for signing lives in scripts/bench_urls.py.
-DJANGO_SETTINGS_MODULE=scripts.bench_settings SERVE_KEEP_DB=1 PORT="$PORT" BIN="$BIN" \
+DJANGO_SETTINGS_MODULE=scripts.bench_settings SERVE_KEEP_DB=1 PORT="$SERVE_PORT" BIN="$BIN" \
   scripts/serve.sh >"$log" 2>&1 &
 server_pid=$!
-trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true' EXIT
+nginx_prefix=""
+stop_servers() {
+  [ -n "$nginx_prefix" ] && nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf" -s stop 2>/dev/null
+  kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true
+}
+trap stop_servers EXIT
+if [ "$NGINX" = 1 ]; then
+  nginx_prefix=$(pwd)/bench-results/nginx
+  rm -rf "$nginx_prefix" && mkdir -p "$nginx_prefix"
+  sed -e "s|@PORT@|$PORT|; s|@UPSTREAM@|127.0.0.1:$SERVE_PORT|; s|@STATIC_ROOT@|$(pwd)/staticfiles|; s|@PREFIX@|$nginx_prefix|g" \
+    scripts/bench_nginx.conf >"$nginx_prefix/nginx.conf"
+  nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf"
+fi
 for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5; done
 server=$(curl -fs -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
 
@@ -98,6 +120,7 @@ measure_pages() {
   done
 }
 
+[ "$NGINX" = 1 ] && server="nginx micro-cache (scripts/bench_nginx.conf) + gunicorn"
 echo "== pages, 0 signatures ($server)"
 measure_pages "0 signatures"
 
@@ -135,7 +158,7 @@ manage shell -v0 -c "from scripts.bench_support import seed; seed($SEED)"
 echo "== pages, $SEED signatures"
 measure_pages "$SEED signatures"
 
-kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true
+stop_servers
 trap - EXIT
 
 echo "== delivery-list export, $EXPORT_ROWS rows"
@@ -151,7 +174,7 @@ while read -r line; do failures+=("$line"); done <"$non2xx"
   printf '%s\n' "${page_lines[@]}"
   echo "signing (${DURATION_SIGN}s): $sign_rate accepted/s beside a one-row insert view at $ceiling_rate/s ($sign_ratio%); $check"
   echo "freshness after a confirmation: $fresh"
-  grep -E "COPY|export_signatures|Ratio|Dashboard" <<<"$export_output"
+  grep -E "COPY|export_csv|export_signatures|Ratio|Dashboard" <<<"$export_output"
   for failure in "${failures[@]}"; do echo "FAILED: $failure"; done
 } | tee "$out"
 [ ${#failures[@]} -eq 0 ]
