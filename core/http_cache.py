@@ -4,10 +4,10 @@ everything personal kept out of every cache.
 The public pages carry nothing per visitor (no CSRF token, no cookie; see
 core.fetch_metadata), so nginx's micro-cache or a CDN can serve one copy to
 everyone. The freshness promise ("a confirmed signature shows within 2 s")
-bounds how long: max-age and s-maxage are PUBLIC_CACHE_SECONDS, and, as the UK
-Parliament petitions site does, a cache may keep serving a copy twice that
-long while it fetches a new one and five times that long while the site is
-down.
+bounds how long: s-maxage is PUBLIC_CACHE_SECONDS, and, as the UK Parliament
+petitions site does, a cache may keep serving a copy twice that long while it
+fetches a new one and five times that long while the site is down. Browsers
+get max-age=0, so a signer's own next visit is never an old copy.
 
 A response is public only if everything says it is the same for everyone:
 a GET or HEAD without a session cookie or Authorization header, answered
@@ -34,7 +34,10 @@ PUBLIC_STATUSES = frozenset({200, 301, 404})
 def public_cache_control(seconds: int) -> dict:
     return {
         "public": True,
-        "max_age": seconds,
+        # Browsers ask again every time: someone who has just signed or
+        # withdrawn sees it on their next visit. Shared caches (nginx, a CDN)
+        # keep the page for `seconds`, which is where a surge is carried.
+        "max_age": 0,
         "s_maxage": seconds,
         "stale_while_revalidate": 2 * seconds,
         "stale_if_error": 5 * seconds,

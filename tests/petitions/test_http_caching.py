@@ -15,7 +15,7 @@ from .factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = "public, max-age=1, s-maxage=1, stale-while-revalidate=2, stale-if-error=5"
+PUBLIC = "public, max-age=0, s-maxage=1, stale-while-revalidate=2, stale-if-error=5"
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_cache_interval_is_a_setting(client, petition, settings):
     settings.PUBLIC_CACHE_SECONDS = 3
     response = client.get(petition.get_absolute_url())
     assert response["Cache-Control"] == (
-        "public, max-age=3, s-maxage=3, stale-while-revalidate=6, stale-if-error=15"
+        "public, max-age=0, s-maxage=3, stale-while-revalidate=6, stale-if-error=15"
     )
 
 
