@@ -78,7 +78,7 @@ DJANGO_SETTINGS_MODULE=scripts.bench_settings SERVE_KEEP_DB=1 PORT="$SERVE_PORT"
 server_pid=$!
 nginx_prefix=""
 stop_servers() {
-  [ -n "$nginx_prefix" ] && nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf" -s stop 2>/dev/null
+  [ -n "$nginx_prefix" ] && env -u NGINX nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf" -s stop 2>/dev/null
   kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true
 }
 trap stop_servers EXIT
@@ -87,7 +87,8 @@ if [ "$NGINX" = 1 ]; then
   rm -rf "$nginx_prefix" && mkdir -p "$nginx_prefix"
   sed -e "s|@PORT@|$PORT|; s|@UPSTREAM@|127.0.0.1:$SERVE_PORT|; s|@STATIC_ROOT@|$(pwd)/staticfiles|; s|@PREFIX@|$nginx_prefix|g" \
     scripts/bench_nginx.conf >"$nginx_prefix/nginx.conf"
-  nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf"
+  # nginx reads NGINX as inherited sockets: never pass ours on.
+  env -u NGINX nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf"
 fi
 for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5; done
 server=$(curl -fs -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
