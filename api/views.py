@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from petitions import selectors
 from petitions.models import Petition, SignatureCount
 
 from . import osdi, services
@@ -131,7 +132,7 @@ def _page(request, queryset):
 
 
 def _public_petition(slug: str) -> Petition:
-    petition = Petition.objects.public_with_count(slug)
+    petition = selectors.petition_public_with_count(slug=slug)
     if petition is None:
         raise Http404
     return petition

@@ -10,7 +10,6 @@ X-Frame-Options; every other page keeps DENY.
 """
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from csp.decorators import csp_replace
 from django.conf import settings
@@ -23,14 +22,13 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from petitions import ratelimit, services, validators
+from core.fetch_metadata import is_cross_origin
+from petitions import ratelimit, selectors, services, validators
 from petitions.models import Petition
-from petitions.pagecache import live_progress
 
 from .forms import WidgetSignatureForm
 
@@ -52,27 +50,6 @@ def frameable(view):
     return wrapped
 
 
-def cross_site_post(request) -> bool:
-    """Whether a POST comes from another site's page (a forged submission).
-
-    Browsers since 2020-2023 send Sec-Fetch-Site; older ones send Origin on
-    every POST. A request with neither is not from a browser, and a forged
-    one is only worth refusing when a browser is tricked into sending it.
-    Named apart from the site's sign-form check so the two can be unified.
-    """
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site not in ("same-origin", "none")
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return False
-    allowed = {
-        f"{request.scheme}://{request.get_host()}",
-        "{0.scheme}://{0.netloc}".format(urlsplit(settings.SITE_URL)),
-    }
-    return origin not in allowed
-
-
 def partner_label(request) -> str:
     data = request.POST if request.method == "POST" else request.GET
     return validators.clean_source(data.get("partner", ""))[:PARTNER_MAX_LENGTH]
@@ -86,7 +63,7 @@ def _render(request, petition, *, form=None, partner="", message="", status=200)
     context = {
         "petition": petition,
         "partner": partner,
-        "progress_html": live_progress(petition),
+        "goal": petition.goal_for(petition.signature_count),
         "accepting_signatures": petition.is_accepting_signatures(),
         "refusal_message": services.petition_refusal_message(petition),
         "message": message,
@@ -98,9 +75,8 @@ def _render(request, petition, *, form=None, partner="", message="", status=200)
 
 @frameable
 @require_safe
-@cache_control(public=True, max_age=30)
 def widget(request, slug):
-    petition = Petition.objects.public_with_count(slug)
+    petition = selectors.petition_public_with_count(slug=slug)
     if petition is None:
         raise Http404
     return _render(request, petition, partner=partner_label(request))
@@ -110,9 +86,9 @@ def widget(request, slug):
 @csrf_exempt
 @require_POST
 def widget_sign(request, slug):
-    if cross_site_post(request):
+    if is_cross_origin(request):
         return render(request, "petitions/widget_refused.html", status=403)
-    petition = Petition.objects.public_with_count(slug)
+    petition = selectors.petition_public_with_count(slug=slug)
     if petition is None:
         raise Http404
     partner = partner_label(request)

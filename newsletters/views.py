@@ -17,6 +17,7 @@ from django.views.generic.dates import (
     YearArchiveView,
 )
 
+from core.fetch_metadata import cross_origin_protected
 from petitions import ratelimit
 
 from . import services, tokens
@@ -93,11 +94,12 @@ def _subscribe_page(request, form, status=200):
     )
 
 
+@cross_origin_protected
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
     """GET: the form on a page of its own. POST: from any page's short form."""
-    if request.method == "GET":
+    if request.method != "POST":
         return _subscribe_page(request, SubscribeForm())
     form = SubscribeForm(request.POST)
     check_inbox = HttpResponseRedirect(reverse("newsletters:subscribe_check_inbox"))
@@ -153,15 +155,16 @@ def _link_problem(request, message, status=400):
     )
 
 
+@cross_origin_protected
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_confirm(request):
     """GET shows a button; only the POST confirms, so mail scanners that open
     links in advance confirm nothing."""
     subscriber_id, token, problem = _subscriber_from_token(request, "confirm")
     if problem:
         return _link_problem(request, problem)
-    if request.method == "GET":
+    if request.method != "POST":
         return render(request, "newsletters/subscribe_confirm.html", {"token": token})
     try:
         services.subscriber_confirm(subscriber_id=subscriber_id)
@@ -175,7 +178,7 @@ def subscribe_confirm(request):
 # and all it can do is stop e-mail to its own subscriber.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request):
     token = request.GET.get("t") or request.POST.get("t")
     try:
@@ -188,7 +191,7 @@ def unsubscribe(request):
                 "address from the e-mail."
             ),
         )
-    if request.method == "GET":
+    if request.method != "POST":
         return render(request, "newsletters/unsubscribe.html", {"token": token})
     services.subscriber_unsubscribe(subscriber_id=subscriber_id)
     return render(request, "newsletters/unsubscribed.html")

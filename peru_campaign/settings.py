@@ -117,10 +117,13 @@ MIDDLEWARE = [
     "peru_campaign.middleware.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "peru_campaign.middleware.DatabaseUnavailableMiddleware",
+    # Before sessions and CSRF, so it sees the cookies they set: a response
+    # with a cookie, or to a signed-in visitor, is never cached publicly.
+    "core.http_cache.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language comes from the URL only (/es/...; English unprefixed), so a
     # page's address always names its language and caches need no Vary.
-    "django.middleware.locale.LocaleMiddleware",
+    "core.http_cache.UrlLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -229,6 +232,16 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "peru_campaign.views.csrf_failure"
+# Public pages carry no CSRF token: their forms are protected by the browser's
+# Fetch Metadata instead (core.fetch_metadata). Staff pages keep the token.
+# How long caches (nginx, a CDN, browsers) may share a public page, in
+# seconds; the freshness promise (a new signature shows within 2 s) bounds it.
+# 0 turns shared caching off.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=1)
+# How long gunicorn reuses one rendering of the home and petition pages
+# (in the shared database cache), so it survives a surge without nginx too.
+# A change shows within PAGE_CACHE_SECONDS + PUBLIC_CACHE_SECONDS.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=PUBLIC_CACHE_SECONDS)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.

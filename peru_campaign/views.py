@@ -10,33 +10,30 @@ from django.utils import translation
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
+from core.http_cache import render_shared
 from newsletters.models import Entry
 from pages.models import Page
-from petitions.models import Petition
-from petitions.pagecache import render_petition_page
+from petitions.selectors import petition_featured_with_count
+from petitions.views import petition_context
 from reports.models import Report
-
-
-def _home_context():
-    return {
-        "what_happened": Page.objects.filter(slug="what-happened").first(),
-        "latest_entries": list(Entry.objects.published()[:3]),
-        "latest_report": Report.objects.published().first(),
-    }
 
 
 @require_safe
 def home(request):
-    petition = Petition.objects.featured_with_count()
-    if petition is None:
-        return render(request, "pages/home.html", _home_context())
-    return render_petition_page(
-        request,
-        template_name="pages/home.html",
-        petition=petition,
-        scope="home",
-        extra_context=_home_context,
-    )
+    # The same for every visitor: shared by the cache here and the HTTP
+    # cache in front (Cache-Control public), which carry a surge.
+    def context():
+        petition = petition_featured_with_count()
+        return {
+            "what_happened": Page.objects.filter(slug="what-happened").first(),
+            "latest_entries": list(Entry.objects.published()[:3]),
+            "latest_report": Report.objects.published().first(),
+            **(petition_context(petition) if petition else {}),
+            # Never a query string (?source=..., a token) in a shared page.
+            "canonical_path": request.path,
+        }
+
+    return render_shared(request, "pages/home.html", context)
 
 
 @never_cache

@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils import timezone
 from django_countries import countries
 
-from . import services
+from . import selectors
 from .exports import LABELLED_SOURCES_SQL, PER_DAY_SQL, per_day_until
 from .fraud import signature_hotspots
 from .models import Petition, Signature
@@ -179,7 +179,7 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
         else:
             figures = others.get(status, {"today": 0, "last_7_days": 0, "total": 0})
         statuses.append(StatusLine(status=status, label=status.label, **figures))
-    by_country, _updated_at = services.petition_counts_by_country(petition)
+    by_country, _updated_at = selectors.petition_counts_by_country(petition)
     paper = petition_paper_count(petition)
     return Dashboard(
         statuses=statuses,

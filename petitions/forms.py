@@ -116,8 +116,8 @@ class SignatureForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        # The template writes the <form> tag and the CSRF token, which the
-        # cached page shell fills in per request (petitions.pagecache).
+        # The template writes the <form> tag; there is no CSRF token, since
+        # the public forms are checked by core.fetch_metadata instead.
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(

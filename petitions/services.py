@@ -12,14 +12,23 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
+from core.http_cache import shared_pages_forget
 from newsletters import services as newsletter_services
 
 from . import validators
 from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
+
+# Reads live in selectors; these two are re-exported for existing callers.
+from .selectors import petition_counts_by_country as petition_counts_by_country
+from .selectors import (
+    petition_signature_and_paper_counts as petition_signature_and_paper_counts,
+)
+from .selectors import petition_signature_count
 from .tasks import send_signature_email
 
 
@@ -218,11 +227,20 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
 def _public_signers_changed(*, petition_ids) -> None:
     """Cached petition pages list recent public signers: drop them once the
     change is committed, so a name taken back leaves the page at once."""
-    from .pagecache import petition_shells_forget  # it imports this module
-
     petition_ids = sorted(set(petition_ids))
-    if petition_ids:
-        transaction.on_commit(lambda: petition_shells_forget(petition_ids=petition_ids))
+    if not petition_ids:
+        return
+    pages = []
+    for code, _name in settings.LANGUAGES:
+        with override(code):
+            pages.append((reverse("home"), code))
+            pages += [
+                (petition.get_absolute_url(), code)
+                for petition in Petition.objects.filter(pk__in=petition_ids).only(
+                    "slug"
+                )
+            ]
+    transaction.on_commit(lambda: shared_pages_forget(pages))
 
 
 # What "deleting a signer's personal data" sets; shared with retention.
@@ -375,47 +393,6 @@ def _count_add(*, petition_id: int, country: str, delta: int) -> None:
             """,
             [petition_id, str(country or ""), random.randrange(COUNT_SHARDS), delta],
         )
-
-
-def petition_signature_count(petition: Petition) -> int:
-    """Confirmed signatures and paper batches, from the count rows: cheap at
-    any size."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
-            "WHERE petition_id = %s",
-            [petition.pk],
-        )
-        return int(cursor.fetchone()[0])
-
-
-def petition_signature_and_paper_counts(petition: Petition) -> tuple[int, int]:
-    """The total (online and paper) and the part of it on paper, in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT COALESCE(SUM(count), 0) FROM petitions_signaturecount "
-            "WHERE petition_id = %s), (SELECT COALESCE(SUM(count), 0) "
-            "FROM petitions_paperbatch WHERE petition_id = %s)",
-            [petition.pk, petition.pk],
-        )
-        total, paper = cursor.fetchone()
-        return int(total), int(paper)
-
-
-def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
-    """Confirmed and paper signatures per country code ("" where none was
-    recorded), most first, and when a count last moved."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT country, SUM(count), MAX(updated_at) FROM petitions_signaturecount "
-            "WHERE petition_id = %s GROUP BY country HAVING SUM(count) <> 0 "
-            "ORDER BY 2 DESC, 1",
-            [petition.pk],
-        )
-        rows = cursor.fetchall()
-    by_country = {country: int(total) for country, total, _at in rows}
-    updated_at = max((at for _c, _t, at in rows), default=None)
-    return by_country, updated_at
 
 
 @transaction.atomic

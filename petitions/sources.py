@@ -1,7 +1,7 @@
 """Where a signature came from, first-party: `?source=` or `?utm_source=`.
 
 The petition page is the same for every visitor (it is cached whole, see
-petitions.pagecache), so the page never writes the visitor's query string into
+core.http_cache), so the page never writes the visitor's query string into
 the form. Instead static/js/source.js copies it into the form's hidden
 `source` field in the browser; without script, the sign view reads it from the
 Referer, which the browser sends with the form's POST because the site's

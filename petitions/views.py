@@ -1,13 +1,18 @@
 """Petition pages and the signing flow. Rules live in petitions.services."""
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import engines
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_http_methods,
     require_POST,
@@ -15,10 +20,42 @@ from django.views.decorators.http import (
 )
 from django_countries import countries
 
-from . import paper, ratelimit, services, sources, tokens
+from core.fetch_metadata import cross_origin_protected
+from core.http_cache import render_shared
+
+from . import paper, ratelimit, selectors, services, sources, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
-from .pagecache import live_progress, petition_context, render_petition_page
+
+
+@functools.lru_cache(maxsize=8)
+def _blank_form_html(language: str, release: str) -> str:
+    # The empty sign form is the same for every petition and visitor, and
+    # rendering it through crispy-forms is over half of a page's time.
+    template = engines["django"].from_string(
+        "{% load crispy_forms_tags %}{% crispy form %}"
+    )
+    return template.render({"form": SignatureForm()})
+
+
+def petition_context(petition: Petition, form: SignatureForm | None = None) -> dict:
+    """What any page showing a petition and its form needs. The same for every
+    visitor (no token, nothing from the session), so caches may share it."""
+    if getattr(petition, "signature_count", None) is None:
+        petition.signature_count, petition.paper_count = (
+            selectors.petition_signature_and_paper_counts(petition)
+        )
+    return {
+        "petition": petition,
+        "goal": petition.goal_for(petition.signature_count),
+        "accepting_signatures": petition.is_accepting_signatures(),
+        "refusal_message": services.petition_refusal_message(petition),
+        "public_signers": selectors.petition_public_signers(petition),
+        "form": form,
+        "blank_form_html": None
+        if form
+        else _blank_form_html(get_language(), settings.RELEASE),
+    }
 
 
 @require_safe
@@ -36,7 +73,6 @@ COUNTRY_TABLE_MIN_COUNT = 3
 
 
 @require_safe
-@cache_control(public=True, max_age=60)
 def petition_countries(request, slug):
     """Where supporters are: confirmed signatures per country, no names."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
@@ -62,17 +98,20 @@ def petition_countries(request, slug):
 
 @require_safe
 def petition_detail(request, slug):
-    petition = Petition.objects.public_with_count(slug)
-    if petition is None:
-        raise Http404
-    return render_petition_page(
-        request,
-        template_name="petitions/petition_detail.html",
-        petition=petition,
-        scope="detail",
-    )
+    def context():
+        petition = selectors.petition_public_with_count(slug=slug)
+        if petition is None:
+            raise Http404
+        return {
+            **petition_context(petition),
+            # Never a query string (a mistyped ?t=<token>) in a shared page.
+            "canonical_path": request.path,
+        }
+
+    return render_shared(request, "petitions/petition_detail.html", context)
 
 
+@cross_origin_protected
 @require_POST
 def petition_sign(request, slug):
     # A draft answers exactly like an unknown slug, so its address stays secret.
@@ -90,7 +129,36 @@ def petition_sign(request, slug):
             status=403,
         )
     ip_hash = ratelimit.request_ip_hash(request)
-    wait = ratelimit.hit(scope="sign", client=ip_hash, limits=ratelimit.sign_limits())
+    form = SignatureForm(request.POST)
+    # Checked before the transaction: it needs no database, and the rate
+    # limit's counter row stays locked until the commit.
+    form.is_valid()
+    # One transaction for the rate limit, the row and its e-mail task: one
+    # commit (one flush to disk) per signature instead of two.
+    with transaction.atomic():
+        wait = ratelimit.hit(
+            scope="sign", client=ip_hash, limits=ratelimit.sign_limits()
+        )
+        if wait is None and not form.is_bot and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.signature_create(
+                    petition=petition,
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    country=data["country"],
+                    postcode=data["postcode"],
+                    wants_updates=data["wants_updates"],
+                    show_publicly=data["show_publicly"],
+                    ip_hash=ip_hash,
+                    source=sources.source_for_request(request, data["source"]),
+                )
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.error_dict.items():
+                        form.add_error(field, errors)
+                else:
+                    form.add_error(None, error)
     if wait is not None:
         response = render(
             request,
@@ -100,38 +168,13 @@ def petition_sign(request, slug):
         )
         response["Retry-After"] = str(wait)
         return response
-    form = SignatureForm(request.POST)
-    check_inbox = HttpResponseRedirect(
-        reverse("petitions:check_inbox", kwargs={"slug": petition.slug})
-    )
-    check_inbox.status_code = 303
-    if form.is_bot:
-        return check_inbox
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.signature_create(
-                petition=petition,
-                full_name=data["full_name"],
-                email=data["email"],
-                country=data["country"],
-                postcode=data["postcode"],
-                wants_updates=data["wants_updates"],
-                show_publicly=data["show_publicly"],
-                ip_hash=ip_hash,
-                source=sources.source_for_request(request, data["source"]),
-            )
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field, errors)
-            else:
-                form.add_error(None, error)
-        else:
-            return check_inbox
+    if form.is_bot or not form.errors:
+        return HttpResponseRedirect(
+            reverse("petitions:check_inbox", kwargs={"slug": petition.slug}),
+            status=303,
+        )
     context = {
         **petition_context(petition, form),
-        "progress_html": live_progress(petition),
         "canonical_path": petition.get_absolute_url(),
     }
     # 400: the form is shown again with every problem explained beside its field.
@@ -175,6 +218,7 @@ def _link_problem(request, message, status=400):
     )
 
 
+@cross_origin_protected
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request):
@@ -242,6 +286,7 @@ def thanks(request, slug):
     )
 
 
+@cross_origin_protected
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
@@ -266,6 +311,7 @@ def withdraw(request):
     return render(request, "petitions/withdrawn.html")
 
 
+@cross_origin_protected
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request):
@@ -279,7 +325,6 @@ def unsubscribe(request):
 
 
 @require_safe
-@cache_control(public=True, max_age=5)
 def petition_json(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     by_country, updated_at = services.petition_counts_by_country(petition)

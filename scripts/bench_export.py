@@ -44,6 +44,8 @@ from petitions.services import signature_counts_reconcile  # noqa: E402
 
 SLUG = "bench-delivery-list"
 MAX_RATIO = 3.0
+# The issue's target for the export's own cost (in process, beside COPY).
+TARGET_RATIO = 1.5
 MAX_PEAK_MB = 150
 MAX_DASHBOARD_SECONDS = 0.5
 
@@ -75,7 +77,7 @@ SELECT
     %(start)s::timestamptz + (i * interval '7 seconds'),
     %(start)s::timestamptz + (i * interval '7 seconds') + interval '5 minutes',
     0
-FROM generate_series(1, %(rows)s) AS i
+FROM generate_series(1, %(rows)s::int) AS i
 """
 
 # The same columns the delivery list has, in the same order, straight from
@@ -133,6 +135,20 @@ def time_copy(petition: Petition) -> tuple[float, int]:
         return time.perf_counter() - started, size
 
 
+def time_export_in_process(petition: Petition) -> float:
+    """export_csv read to the end in this process, like COPY above: the
+    export's own cost, without the command's interpreter and Django start."""
+    from petitions.exports import export_csv
+
+    started = time.perf_counter()
+    _record, chunks = export_csv(
+        petition=petition, kind="delivery", requested_by="make bench"
+    )
+    for _chunk in chunks:
+        pass
+    return time.perf_counter() - started
+
+
 def time_dashboard(petition: Petition) -> float:
     started = time.perf_counter()
     petition_dashboard(petition=petition)
@@ -174,6 +190,9 @@ def main() -> int:
     # Warm the cache once, so neither side pays for reading the table from disk.
     time_copy(petition)
     copy_runs = [time_copy(petition) for _ in range(args.repeat)]
+    in_process_seconds = min(
+        time_export_in_process(petition) for _ in range(args.repeat)
+    )
     dashboard_seconds = min(time_dashboard(petition) for _ in range(args.repeat))
     connection.close()
     command_runs = [time_command() for _ in range(args.repeat)]
@@ -188,11 +207,14 @@ def main() -> int:
     print(f"Delivery list, {args.rows:,} signatures (best of {args.repeat})")
     print(f"{'':34}{'time':>9}{'peak memory':>14}")
     print(f"{'PostgreSQL COPY … TO STDOUT CSV':34}{copy_seconds:>8.2f}s{'—':>14}")
+    print(f"{'export_csv() in one process':34}{in_process_seconds:>8.2f}s{'—':>14}")
     print(
         f"{'manage.py export_signatures':34}{command_seconds:>8.2f}s{peak_mb:>11.0f} MB"
     )
     print(
-        f"Ratio {ratio:.2f}× (limit {MAX_RATIO:.0f}×); "
+        f"Ratio in process {in_process_seconds / copy_seconds:.2f}× "
+        f"(target {TARGET_RATIO}×); "
+        f"ratio of the command {ratio:.2f}× (limit {MAX_RATIO:.0f}×); "
         f"peak {peak_mb:.0f} MB (limit {MAX_PEAK_MB} MB)"
     )
     print(

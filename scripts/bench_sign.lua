@@ -1,6 +1,7 @@
 -- wrk script: every request signs with a new address from a new client IP
 -- (gunicorn trusts one proxy hop during the bench, so X-Forwarded-For is the
--- client). Counts 303 responses, the signatures the site accepted.
+-- client). Counts 303 responses, the signatures the site accepted; any other
+-- status is a refusal, which fails the bench.
 local threads = {}
 local next_id = 0
 
@@ -14,8 +15,6 @@ function init(args)
   accepted = 0
   refused = 0
   counter = 0
-  token = os.getenv("BENCH_CSRF_TOKEN")
-  cookie = os.getenv("BENCH_CSRF_COOKIE")
   run = os.getenv("BENCH_RUN")
   sign_path = os.getenv("BENCH_SIGN_PATH")
 end
@@ -24,12 +23,12 @@ function request()
   counter = counter + 1
   local email = string.format("bench-%s-%d-%d@example.org", run, id, counter)
   local ip = string.format("10.%d.%d.%d", id, math.floor(counter / 250) % 250, counter % 250)
-  local body = "csrfmiddlewaretoken=" .. token
-    .. "&full_name=Bench+Signer&email=" .. email
+  local body = "full_name=Bench+Signer&email=" .. email
     .. "&country=GB&postcode=SW1A+1AA&consent=on"
   return wrk.format("POST", sign_path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "csrftoken=" .. cookie,
+    -- What a browser sends with a form filled in on the page itself.
+    ["Sec-Fetch-Site"] = "same-origin",
     ["X-Forwarded-For"] = ip,
   }, body)
 end

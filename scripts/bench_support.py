@@ -1,20 +1,29 @@
 """Database steps of `make bench` (scripts/bench.sh), run through manage.py shell."""
 
+import json
 import time
+import urllib.request
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from petitions import tokens
 from petitions.models import Petition, RateLimitCounter, Signature
 from petitions.services import signature_counts_reconcile
 
 BENCH_SLUG = "bench"
+CEILING_SLUG = "bench-ceiling"  # scripts/bench_urls.py writes its rows here
+CEILING_DIR = "bench-ceiling"  # under STATIC_ROOT
 IN_FLIGHT_LIMIT = 16  # wrk's connections
 
 
-def bench_petition() -> Petition:
+def bench_petition(slug: str = BENCH_SLUG) -> Petition:
     petition, _ = Petition.objects.get_or_create(
-        slug=BENCH_SLUG,
+        slug=slug,
         defaults={
             "title": "Benchmark petition",
             "summary": "Used by make bench only.",
@@ -33,6 +42,11 @@ def reset() -> None:
     petition = bench_petition()
     Signature.objects.filter(petition=petition).delete()
     signature_counts_reconcile(petition=petition)
+    Signature.objects.filter(petition=bench_petition(CEILING_SLUG)).delete()
+    # Keep the bench petition the featured one, so the home page shows it.
+    Petition.objects.filter(pk=petition.pk).update(
+        state=Petition.State.OPEN, created_at=timezone.now()
+    )
     with connection.cursor() as cursor:
         # Procrastinate's models are read-only; its tables are emptied directly.
         cursor.execute(
@@ -115,10 +129,79 @@ def seed(total: int) -> None:
                        substr(md5(g::text), 1, 32), 'bench', 'en', false, false,
                        now() - make_interval(mins => g %% 525600),
                        now() - make_interval(mins => g %% 525600), 0
-                FROM generate_series(%s, %s) AS g
+                FROM generate_series(%s::int, %s::int) AS g
                 """,
                 [petition.pk, existing + 1, existing + missing],
             )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE petitions_signature")
     signature_counts_reconcile(petition=petition)
+
+
+def write_ceiling_files(paths: list[str]) -> None:
+    """For each page, a static file of the same size, for the server in front
+    to serve as the ceiling of what that page could do. Prints, per path,
+    `path size static-url`."""
+    root = Path(settings.STATIC_ROOT) / CEILING_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    client = Client()
+    for path in paths:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: {path} answered {response.status_code}")
+        size = len(response.content)
+        name = f"{size}.html"
+        (root / name).write_bytes(b"x" * size)
+        print(path, size, f"{settings.STATIC_URL}{CEILING_DIR}/{name}")
+
+
+def freshness(base_url: str, timeout: float = 10) -> None:
+    """Confirm one pending bench signature through the server and time how long
+    until the JSON, the petition page and the home page all show it."""
+    petition = bench_petition()
+    signature = (
+        Signature.objects.filter(petition=petition, status="pending")
+        .order_by("pk")
+        .first()
+    )
+    if signature is None:
+        raise SystemExit("bench: no pending signature left to confirm")
+    json_url = f"{base_url}/petitions/{BENCH_SLUG}.json"
+
+    def count() -> int:
+        with urllib.request.urlopen(json_url) as response:
+            return json.load(response)["signature_count"]
+
+    def page_shows(url: str, number: int) -> bool:
+        with urllib.request.urlopen(url) as response:
+            html = response.read().decode()
+        return f'<strong class="count-number">{number:,}</strong>' in html
+
+    before = count()
+    body = f"t={tokens.make_token(signature.pk, 'confirm')}".encode()
+    request = urllib.request.Request(
+        f"{base_url}/petitions/confirm/",
+        data=body,
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    started = time.monotonic()
+    try:
+        urllib.request.urlopen(request)
+    except urllib.error.HTTPError as error:
+        if error.code != 303:
+            raise
+    waits = {}
+    pending = {
+        "json": lambda: count() > before,
+        "page": lambda: page_shows(f"{base_url}/petitions/{BENCH_SLUG}/", before + 1),
+        "home": lambda: page_shows(f"{base_url}/", before + 1),
+    }
+    while pending and time.monotonic() - started < timeout:
+        for name, shows in list(pending.items()):
+            if shows():
+                waits[name] = time.monotonic() - started
+                del pending[name]
+        time.sleep(0.02)
+    figures = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in waits.items())
+    late = ", ".join(pending)
+    print(f"{figures}" + (f"; NOT SHOWN after {timeout:.0f}s: {late}" if late else ""))

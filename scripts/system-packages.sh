@@ -2,6 +2,7 @@
 # Installs the Debian packages a bare machine lacks for `make run` / `make test`:
 #   run   PostgreSQL, nginx (with the Brotli static module), make, python3-venv
 #   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
+#   bench the run set, plus wrk and curl (make bench)
 # Uses sudo when not root; does nothing when everything is present.
 set -euo pipefail
 purpose="${1:-test}"
@@ -15,6 +16,10 @@ command -v make >/dev/null 2>&1 || need+=(make)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || need+=(libnginx-mod-http-brotli-static)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+if [ "$purpose" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+fi
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v msgfmt >/dev/null 2>&1 || need+=(gettext)

@@ -33,6 +33,13 @@ def _no_language_left_over():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _pages_render_afresh(settings):
+    # Public pages are shared for PAGE_CACHE_SECONDS (core.http_cache); tests
+    # check a change on the next request, and tests of that cache set it.
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def campaign_content(db):
     call_command("load_campaign_content", verbosity=0, stdout=open("/dev/null", "w"))

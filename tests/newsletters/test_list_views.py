@@ -60,11 +60,21 @@ def test_subscribing_is_rate_limited(client, settings):
     assert response.status_code == 429 and response["Retry-After"]
 
 
-def test_the_subscribe_form_needs_the_csrf_token():
+def test_a_cross_site_subscription_is_refused_without_any_token():
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/news/subscribe/", {"email": "a@example.org"})
+    response = client.post(
+        "/news/subscribe/",
+        {"email": "a@example.org"},
+        headers={"sec-fetch-site": "cross-site"},
+    )
     assert response.status_code == 403
     assert not Subscriber.objects.exists()
+    same_site = client.post(
+        "/news/subscribe/",
+        {"email": "a@example.org"},
+        headers={"sec-fetch-site": "same-origin"},
+    )
+    assert same_site.status_code == 303 and Subscriber.objects.exists()
 
 
 def test_confirming_shows_a_button_and_only_the_post_confirms(client):

@@ -1,0 +1,5 @@
+"""Settings for `make bench`: the site's own, plus the ceiling view's URL."""
+
+from peru_campaign.settings import *  # noqa: F403
+
+ROOT_URLCONF = "scripts.bench_urls"
