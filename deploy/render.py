@@ -93,6 +93,12 @@ def render(env: dict[str, str]) -> Path:
         "CONF_DIR": str(conf_dir),
         "RUN_DIR": str(run_dir),
         "SOCKET": env.get("GUNICORN_SOCKET") or str(run_dir / "gunicorn.sock"),
+        "SPARE_SOCKET": str(run_dir / "gunicorn-spare.sock"),
+        # make run's spare gunicorn (supervisord.conf.in); production's
+        # systemd socket holds connections while gunicorn restarts instead.
+        "SPARE_SERVER": ""
+        if env.get("GUNICORN_SOCKET")
+        else f"server unix:{run_dir / 'gunicorn-spare.sock'} backup;",
         "LOG_DIR": str(log_dir),
         "BIN": str(bin_dir),
         "PORT": env.get("PORT") or "8000",
