@@ -96,9 +96,15 @@ def render(env: dict[str, str]) -> Path:
         "SPARE_SOCKET": str(run_dir / "gunicorn-spare.sock"),
         # make run's spare gunicorn (supervisord.conf.in); production's
         # systemd socket holds connections while gunicorn restarts instead.
+        # With a spare, a gunicorn that failed is skipped for 2 s (its orphaned
+        # workers may still accept connections they will never answer); the
+        # spare itself is never skipped. Alone, gunicorn is never skipped.
         "SPARE_SERVER": ""
         if env.get("GUNICORN_SOCKET")
-        else f"server unix:{run_dir / 'gunicorn-spare.sock'} backup;",
+        else f"server unix:{run_dir / 'gunicorn-spare.sock'} backup max_fails=0;",
+        "PRIMARY_FAILURES": "fail_timeout=0"
+        if env.get("GUNICORN_SOCKET")
+        else "max_fails=1 fail_timeout=2s",
         "LOG_DIR": str(log_dir),
         "BIN": str(bin_dir),
         "PORT": env.get("PORT") or "8000",
