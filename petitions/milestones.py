@@ -239,7 +239,9 @@ def milestone_notes_send(
                 if permits == 0:
                     permits = throttle_take(want=len(batch) - index, rate=rate)
                 permits -= 1
-                message = build_milestone_email(signature=signature, milestone=milestone)
+                message = build_milestone_email(
+                    signature=signature, milestone=milestone
+                )
                 message.connection = smtp
                 try:
                     smtp.send_messages([message])

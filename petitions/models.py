@@ -702,9 +702,7 @@ class MilestoneNote(models.Model):
         Milestone, on_delete=models.CASCADE, related_name="notes"
     )
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(
-        max_length=8, choices=State.choices, default=State.SENDING
-    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     # An error class or a short reason, never an address.

@@ -6,35 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('petitions', '0011_milestones'),
+        ("petitions", "0011_milestones"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bulkinvalidation',
-            name='done_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='done'),
+            model_name="bulkinvalidation",
+            name="done_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="done"),
         ),
         migrations.AddField(
-            model_name='bulkinvalidation',
-            name='state',
-            field=models.CharField(choices=[('queued', 'Queued'), ('done', 'Done')], default='done', max_length=8, verbose_name='state'),
+            model_name="bulkinvalidation",
+            name="state",
+            field=models.CharField(
+                choices=[("queued", "Queued"), ("done", "Done")],
+                default="done",
+                max_length=8,
+                verbose_name="state",
+            ),
         ),
         migrations.CreateModel(
-            name='MilestoneNote',
+            name="MilestoneNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='sending', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('milestone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='petitions.milestone')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='petitions.signature')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="sending",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="petitions.milestone",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="petitions.signature",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('milestone', 'signature'), name='one_note_per_milestone_signer')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("milestone", "signature"),
+                        name="one_note_per_milestone_signer",
+                    )
+                ],
             },
         ),
     ]
