@@ -95,8 +95,12 @@ def run_bulk_invalidation(*, bulk_id: int) -> str:
     One transaction: a job killed half-way leaves nothing done, and the retry
     (or retry_stalled_jobs) runs it from the start; a done one is left alone.
     """
+    from newsletters.tasks import _drop_broken_connection
+
     from .fraud import bulk_invalidation_run
 
+    # A retry after a database restart needs a fresh connection.
+    _drop_broken_connection()
     bulk = bulk_invalidation_run(bulk_id=bulk_id)
     if bulk is None:
         return "skipped: no longer exists"
@@ -121,7 +125,14 @@ def detect_milestones(timestamp: int) -> dict:
 )
 def send_milestone_notes(*, milestone_id: int) -> dict:
     """Send a milestone's note to its recipients (petitions.milestones)."""
+    from newsletters.tasks import _drop_broken_connection
+
     from .milestones import milestone_notes_send
 
-    result = milestone_notes_send(milestone_id=milestone_id)
+    # Long and retried like the newsletter's batches: same connection care.
+    _drop_broken_connection()
+    try:
+        result = milestone_notes_send(milestone_id=milestone_id)
+    finally:
+        _drop_broken_connection()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
