@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.context_processors import site
 from core.markdown import render_markdown
 
 from .tokens import make_token
@@ -73,6 +74,9 @@ def issue_render(issue, language: str) -> RenderedIssue:
     with translation.override(language):
         subject = issue.subject or (items[0]["title"] if items else "")
         context = {
+            # Who runs the campaign, named in every e-mail (as the signers'
+            # e-mails do, petitions.emails).
+            **site(None),
             "language": language,
             "subject": subject,
             "entries": items,
@@ -128,6 +132,7 @@ def subscription_confirm_message(subscriber) -> EmailMultiAlternatives:
     with translation.override(language):
         path = reverse("newsletters:subscribe_confirm")
         context = {
+            **site(None),
             "language": language,
             "confirm_url": (
                 f"{settings.SITE_URL}{path}?t={make_token(subscriber.pk, 'confirm')}"

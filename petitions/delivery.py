@@ -22,6 +22,9 @@ names. The export is recorded in the export log (SignatureExport) like the
 CSVs: at once, then with its row count (names printed) when it ends.
 """
 
+import functools
+import logging
+import os
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -35,8 +38,10 @@ from django_countries import countries
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from . import services
@@ -45,8 +50,18 @@ from .models import PaperBatch, Petition, Signature, SignatureExport
 CHUNK_BYTES = 64 * 1024
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+logger = logging.getLogger(__name__)
+
+# Signers write their names in any script: Ñusta, Σοφία, Алексей. The PDF
+# base fonts (Helvetica) only know cp1252, so a Unicode TrueType font is
+# embedded (only the glyphs used: ReportLab subsets it). DejaVu comes from
+# the Debian package fonts-dejavu-core (scripts/system-packages.sh).
+FONT_FILES = {
+    "DejaVuSans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "DejaVuSans-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+}
+FALLBACK_FONT = "Helvetica"
+FALLBACK_BOLD = "Helvetica-Bold"
 TEXT_SIZE = 10
 NAME_SIZE = 8
 NAME_LEADING = 10.5
@@ -58,6 +73,27 @@ COUNTRY_WIDTH = 24 * mm
 NAME_WIDTH = COLUMN_WIDTH - COUNTRY_WIDTH - 2 * mm
 # Names are read from the database this many at a time.
 FETCH_SIZE = 2000
+
+
+@functools.cache
+def pack_fonts() -> tuple[str, str]:
+    """The (regular, bold) font names to draw with, registered once per process.
+
+    Without the TrueType files the pack is still made, in Helvetica, where
+    names outside cp1252 come out as black boxes: a warning says so.
+    """
+    missing = [path for path in FONT_FILES.values() if not os.path.exists(path)]
+    if missing:
+        logger.warning(
+            "Delivery pack: %s not found (Debian package fonts-dejavu-core); "
+            "using Helvetica, which cannot print names outside Western scripts",
+            ", ".join(missing),
+        )
+        return FALLBACK_FONT, FALLBACK_BOLD
+    for name, path in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, path))
+    regular, bold = FONT_FILES
+    return regular, bold
 
 
 class _CompressingCanvas(canvas.Canvas):
@@ -82,11 +118,11 @@ class _CompressingCanvas(canvas.Canvas):
         page.stream = None
 
 
-def _fit(text: str, width: float, size: float) -> str:
+def _fit(text: str, width: float, size: float, font: str) -> str:
     """The text, cut with an ellipsis to fit the width."""
-    if stringWidth(text, FONT, size) <= width:
+    if stringWidth(text, font, size) <= width:
         return text
-    while text and stringWidth(text + "…", FONT, size) > width:
+    while text and stringWidth(text + "…", font, size) > width:
         text = text[:-1]
     return text + "…"
 
@@ -95,8 +131,14 @@ class _Writer:
     """Lays text out on pages: paragraphs, headings, and columns of names."""
 
     def __init__(self, file, *, title: str, footer: str):
+        self.font, self.bold = pack_fonts()
         self.canvas = _CompressingCanvas(
-            file, pagesize=A4, pageCompression=0, invariant=1
+            file,
+            pagesize=A4,
+            pageCompression=0,
+            invariant=1,
+            # Else every page also carries Helvetica, set before any text.
+            initialFontName=self.font,
         )
         self.canvas.setTitle(title)
         self.footer = footer
@@ -110,13 +152,14 @@ class _Writer:
         self.y = PAGE_HEIGHT - MARGIN
 
     def _draw_footer(self):
-        self.canvas.setFont(FONT, 7)
+        self.canvas.setFont(self.font, 7)
         self.canvas.drawString(MARGIN, MARGIN / 2, self.footer)
         self.canvas.drawRightString(
             PAGE_WIDTH - MARGIN, MARGIN / 2, str(self.page_number)
         )
 
-    def paragraph(self, text: str, *, font=FONT, size=TEXT_SIZE, after=4):
+    def paragraph(self, text: str, *, bold=False, size=TEXT_SIZE, after=4):
+        font = self.bold if bold else self.font
         leading = size * 1.35
         for line in simpleSplit(text, font, size, PAGE_WIDTH - 2 * MARGIN) or [""]:
             if self.y - leading < MARGIN:
@@ -130,7 +173,7 @@ class _Writer:
         if self.y - 4 * size < MARGIN:
             self.new_page()
         self.y -= size / 2
-        self.paragraph(text, font=BOLD, size=size, after=size / 2)
+        self.paragraph(text, bold=True, size=size, after=size / 2)
 
     def names(self, rows: Iterator[tuple[str, str]]) -> int:
         """Names and countries in columns, page after page; returns how many."""
@@ -147,11 +190,11 @@ class _Writer:
                     x + NAME_WIDTH + 2 * mm, page_top - NAME_SIZE
                 )
                 for text in (names, countries_):
-                    text.setFont(FONT, NAME_SIZE)
+                    text.setFont(self.font, NAME_SIZE)
                     text.setLeading(NAME_LEADING)
                 in_column = 0
-            names.textLine(_fit(name, NAME_WIDTH, NAME_SIZE))
-            countries_.textLine(_fit(country, COUNTRY_WIDTH, NAME_SIZE))
+            names.textLine(_fit(name, NAME_WIDTH, NAME_SIZE, self.font))
+            countries_.textLine(_fit(country, COUNTRY_WIDTH, NAME_SIZE, self.font))
             written += 1
             in_column += 1
             if in_column == lines_per_column:
@@ -208,7 +251,7 @@ def _write_pack(file, *, petition: Petition) -> int:
         footer=_("%(title)s · delivery pack of %(date)s")
         % {"title": petition.title, "date": today.isoformat()},
     )
-    writer.paragraph(petition.title, font=BOLD, size=18, after=8)
+    writer.paragraph(petition.title, bold=True, size=18, after=8)
     writer.paragraph(_("To: %(targets)s") % {"targets": petition.addressed_to})
     writer.paragraph(petition.summary, after=8)
     for block in strip_tags(petition.body_html).split("\n\n"):

@@ -7,10 +7,14 @@
   `manage.py check_signature_anomalies` (scheduled by the task queue).
   Big webmail domains are listed but never alerted on: a surge of gmail.com
   signers is what success looks like.
-- `signatures_invalidate_bulk` / `bulk_invalidation_undo`: invalidation by
-  criteria, with the number affected shown first, undone within
-  settings.BULK_INVALIDATION_UNDO_DAYS; counts stay exact because both go
-  through services.signatures_invalidate / signatures_restore.
+- `bulk_invalidation_queue` / `bulk_invalidation_run` /
+  `bulk_invalidation_undo`: invalidation by criteria, with the number
+  affected shown first; the admin records the request and queues it, the
+  worker runs it (petitions.tasks.run_bulk_invalidation), and it can be
+  undone within settings.BULK_INVALIDATION_UNDO_DAYS. Counts stay exact
+  because both go through services.signatures_invalidate / signatures_restore,
+  and a run is one transaction that also marks the record done, so a retried
+  job (after a worker was killed) finds it done or starts from scratch.
 """
 
 import datetime
@@ -204,6 +208,23 @@ class Criteria:
         }
 
 
+def criteria_from_json(*, petition: Petition, data: dict) -> Criteria:
+    """The criteria a BulkInvalidation recorded, as `Criteria.as_json` wrote them."""
+
+    def when(value):
+        return datetime.datetime.fromisoformat(value) if value else None
+
+    return Criteria(
+        petition=petition,
+        created_from=when(data.get("created_from")),
+        created_until=when(data.get("created_until")),
+        ip_hash=data.get("ip_hash", ""),
+        email_domain=data.get("email_domain", ""),
+        country=data.get("country", ""),
+        name_contains=data.get("name_contains", ""),
+    )
+
+
 def signatures_matching(criteria: Criteria) -> QuerySet:
     """The petition's signatures that still stand and match every criterion.
 
@@ -231,20 +252,54 @@ def signatures_matching(criteria: Criteria) -> QuerySet:
     return Signature.objects.active().filter(condition, petition=criteria.petition)
 
 
-def signatures_invalidate_bulk(
+def bulk_invalidation_queue(
     *, criteria: Criteria, user=None, now=None
 ) -> BulkInvalidation:
-    """Invalidate every signature matching the criteria, remembering each
-    one's status so `bulk_invalidation_undo` can give it back."""
+    """Record an invalidation by criteria and queue it for the worker.
+
+    The job is deferred through Django's connection, inside this transaction:
+    the record exists if and only if its job does. Raises ValidationError for
+    criteria that name nothing but the petition.
+    """
+    from .tasks import run_bulk_invalidation
+
+    with transaction.atomic():
+        bulk = _bulk_record(criteria=criteria, user=user, now=now)
+        run_bulk_invalidation.defer(bulk_id=bulk.pk)
+    return bulk
+
+
+def _bulk_record(*, criteria: Criteria, user, now) -> BulkInvalidation:
+    signatures_matching(criteria)  # refuses empty criteria before recording
+    return BulkInvalidation.objects.create(
+        petition=criteria.petition,
+        criteria=criteria.as_json(),
+        created_by=user,
+        created_at=now or timezone.now(),
+        state=BulkInvalidation.State.QUEUED,
+    )
+
+
+def bulk_invalidation_run(*, bulk_id: int, now=None) -> BulkInvalidation | None:
+    """Invalidate every signature matching a queued invalidation's criteria,
+    remembering each one's status so `bulk_invalidation_undo` can give it back.
+
+    One transaction, with the record locked: the items, the invalidation, the
+    count and the `done` state commit together or not at all. Running it again
+    on a done record changes nothing. Returns None if the record is gone.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        matching = signatures_matching(criteria).select_for_update()
-        bulk = BulkInvalidation.objects.create(
-            petition=criteria.petition,
-            criteria=criteria.as_json(),
-            created_by=user,
-            created_at=now,
+        bulk = (
+            BulkInvalidation.objects.select_for_update()
+            .select_related("petition")
+            .filter(pk=bulk_id)
+            .first()
         )
+        if bulk is None or bulk.state == BulkInvalidation.State.DONE:
+            return bulk
+        criteria = criteria_from_json(petition=bulk.petition, data=bulk.criteria)
+        matching = signatures_matching(criteria).select_for_update()
         BulkInvalidationItem.objects.bulk_create(
             BulkInvalidationItem(
                 bulk=bulk,
@@ -262,8 +317,23 @@ def signatures_invalidate_bulk(
             ),
             now=now,
         )
-        bulk.save(update_fields=["count"])
+        # The undo's grace period and its "invalidated since" rule count from
+        # when the signatures were invalidated, not from the request.
+        bulk.created_at = now
+        bulk.state = BulkInvalidation.State.DONE
+        bulk.done_at = now
+        bulk.save(update_fields=["count", "created_at", "state", "done_at"])
     return bulk
+
+
+def signatures_invalidate_bulk(
+    *, criteria: Criteria, user=None, now=None
+) -> BulkInvalidation:
+    """Record and run an invalidation at once, without the queue (the shell,
+    tests): the same record and run the admin and the worker go through."""
+    with transaction.atomic():
+        bulk = _bulk_record(criteria=criteria, user=user, now=now)
+        return bulk_invalidation_run(bulk_id=bulk.pk, now=now)
 
 
 def bulk_invalidation_undo_deadline(bulk: BulkInvalidation) -> datetime.datetime:
@@ -278,6 +348,10 @@ def bulk_invalidation_undo(*, bulk: BulkInvalidation, user=None, now=None) -> in
     now = now or timezone.now()
     with transaction.atomic():
         bulk = BulkInvalidation.objects.select_for_update().get(pk=bulk.pk)
+        if bulk.state != BulkInvalidation.State.DONE:
+            raise ValidationError(
+                _("This invalidation has not run yet: there is nothing to undo.")
+            )
         if bulk.undone_at is not None:
             raise ValidationError(_("This invalidation has already been undone."))
         if now > bulk_invalidation_undo_deadline(bulk):

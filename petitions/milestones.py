@@ -6,31 +6,53 @@ from the count rows) with its goals — the first goal, then each doubling that
 for each goal passed. The unique (petition, goal) constraint makes a goal
 recorded, and so announced, once.
 
-Delivery belongs to the newsletter's sending machinery, which sends in
-batches, retries and stops for unsubscribes. It needs three things from here:
+Sending (`milestones_start_notes`, `milestone_notes_send`, run by the worker:
+petitions.tasks.detect_milestones every five minutes, send_milestone_notes per
+milestone) goes to the confirmed signers of the petition who asked for
+updates (`milestone_recipients`), each in the language they signed in.
 
-- `milestones_to_announce()`: milestones whose note is still to go out;
-- `milestone_recipients(milestone=...)`: the confirmed signers of that
-  petition who asked for updates (a queryset; iterate it in batches);
-- `build_milestone_email(signature=..., milestone=...)`: the e-mail for one
-  of them, in the language they signed in, with withdraw and unsubscribe links;
-
-and it calls `milestone_mark_announced(milestone=...)` when done. Until it is
-merged, `manage.py detect_milestones` records milestones (and lists them).
+Why not the newsletter's Delivery rows: those are per (issue, subscriber),
+claimed by SQL written for newsletter issues and rendered from newsletter
+entries, while a note is per (milestone, signature), carries that
+signature's own withdraw link and goes to signers of one petition. Its own
+small table (MilestoneNote) keeps the same promise with less: a signer's row
+is inserted and committed (`sending`) before the message is handed to the
+mail server, and the unique (milestone, signature) constraint refuses a
+second one, so nobody gets one milestone note twice, even after a worker is
+killed. As with the newsletter, the one message being sent at a crash is
+left "in doubt" (not resent); everyone after it is sent by the next run. The
+newsletter's shared throttle (newsletters.delivery.throttle_take) is used, so
+notes and issues together keep to the provider's rate.
 """
+
+import datetime
+import logging
+import smtplib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from procrastinate import exceptions as procrastinate_exceptions
+
+from core.context_processors import site
 
 from . import services
 from .emails import signature_link
-from .models import Milestone, Petition, Signature
+from .models import Milestone, MilestoneNote, Petition, Signature
+
+logger = logging.getLogger(__name__)
+
+IN_DOUBT = "interrupted while sending: may have been delivered"
+# A note still `sending` this long after its row was written belongs to a
+# worker that died mid-send (one message takes seconds).
+SENDING_GIVEN_UP_AFTER = datetime.timedelta(minutes=15)
+BATCH_SIZE = 200
 
 
 def goals_reached(petition: Petition, count: int) -> list[int]:
@@ -78,11 +100,18 @@ def milestones_to_announce() -> QuerySet:
 
 
 def milestone_recipients(*, milestone: Milestone) -> QuerySet:
-    """Confirmed signers of the petition who asked for campaign updates."""
+    """Confirmed signers of the petition who asked for campaign updates,
+    except addresses that bounced or marked our e-mail as spam."""
+    from newsletters.models import Subscriber
+
+    suppressed = Subscriber.objects.filter(
+        status__in=[Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED]
+    ).values("email_normalised")
     return (
         Signature.objects.confirmed()
         .filter(petition_id=milestone.petition_id, wants_updates=True)
         .exclude(email="")
+        .exclude(email_normalised__in=suppressed)
         .select_related("petition")
         .order_by("pk")
     )
@@ -101,6 +130,8 @@ def build_milestone_email(
     petition = signature.petition
     with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
         context = {
+            # Who runs the campaign, named in every e-mail.
+            **site(None),
             "signature": signature,
             "petition": petition,
             "first_name": signature.public_first_name,
@@ -128,3 +159,144 @@ def build_milestone_email(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+# ------------------------------------------------------------------------------
+# Sending the notes
+# ------------------------------------------------------------------------------
+@dataclass
+class NotesResult:
+    sent: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+
+
+class SendingInterrupted(Exception):
+    """The mail server went away mid-message; the task stops (and is retried)."""
+
+
+_CLAIM_SQL = """
+    INSERT INTO petitions_milestonenote
+        (milestone_id, signature_id, state, created_at, last_error)
+    VALUES (%s, %s, 'sending', now(), '')
+    ON CONFLICT (milestone_id, signature_id) DO NOTHING
+    RETURNING id
+"""
+
+
+def _claim(*, milestone_id: int, signature_id: int) -> int | None:
+    """Write (and, in autocommit, commit) the note's row before sending; None
+    if the signer already has one: sent, in doubt, or being sent elsewhere."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [milestone_id, signature_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _settle(note_id: int, state: str, error: str = "") -> None:
+    MilestoneNote.objects.filter(pk=note_id, state=MilestoneNote.State.SENDING).update(
+        state=state,
+        last_error=error,
+        sent_at=timezone.now() if state == MilestoneNote.State.SENT else None,
+    )
+
+
+def _unsent(milestone: Milestone) -> QuerySet:
+    return milestone_recipients(milestone=milestone).exclude(
+        pk__in=MilestoneNote.objects.filter(milestone=milestone).values("signature_id")
+    )
+
+
+def milestone_notes_send(
+    *, milestone_id: int, batch_size: int = BATCH_SIZE, rate: float | None = None
+) -> NotesResult:
+    """Send a milestone's note to every recipient who has none yet, then mark
+    the milestone announced. Several runs may share the work; the unique
+    constraint gives each signer to one of them."""
+    from newsletters.delivery import throttle_take
+
+    rate = settings.NEWSLETTER_RATE_PER_SECOND if rate is None else rate
+    result = NotesResult()
+    milestone = (
+        milestones_to_announce()
+        .select_related("petition")
+        .filter(pk=milestone_id)
+        .first()
+    )
+    if milestone is None:
+        return result
+    # Opened before any row is written: a server that cannot be reached
+    # leaves nothing claimed, and the task's retry tries again later.
+    smtp = get_connection()
+    smtp.open()
+    try:
+        while batch := list(_unsent(milestone)[:batch_size]):
+            permits = 0
+            for index, signature in enumerate(batch):
+                note_id = _claim(milestone_id=milestone.pk, signature_id=signature.pk)
+                if note_id is None:
+                    continue
+                if permits == 0:
+                    permits = throttle_take(want=len(batch) - index, rate=rate)
+                permits -= 1
+                message = build_milestone_email(
+                    signature=signature, milestone=milestone
+                )
+                message.connection = smtp
+                try:
+                    smtp.send_messages([message])
+                except (
+                    smtplib.SMTPRecipientsRefused,
+                    smtplib.SMTPResponseException,
+                ) as error:
+                    # Refused outright: not delivered. At most once, so not
+                    # tried again either; a milestone note is not worth a
+                    # retry queue of its own.
+                    _settle(note_id, MilestoneNote.State.FAILED, type(error).__name__)
+                    result.failed += 1
+                    continue
+                except Exception as error:
+                    _settle(note_id, MilestoneNote.State.FAILED, IN_DOUBT)
+                    result.in_doubt += 1
+                    logger.warning(
+                        "Milestone %s: note %s in doubt (%s)",
+                        milestone.pk,
+                        note_id,
+                        type(error).__name__,
+                    )
+                    raise SendingInterrupted(type(error).__name__) from None
+                _settle(note_id, MilestoneNote.State.SENT)
+                result.sent += 1
+    finally:
+        try:
+            smtp.close()
+        except Exception:
+            # A connection that broke is closed either way.
+            pass
+    milestone_mark_announced(milestone=milestone)
+    return result
+
+
+def milestones_start_notes(*, now=None) -> int:
+    """Queue the sending of every milestone still to announce; returns how
+    many tasks were queued. Notes left `sending` by a dead worker are marked
+    in doubt first (never resent)."""
+    from .tasks import send_milestone_notes
+
+    now = now or timezone.now()
+    stale = MilestoneNote.objects.filter(
+        state=MilestoneNote.State.SENDING, created_at__lt=now - SENDING_GIVEN_UP_AFTER
+    ).update(state=MilestoneNote.State.FAILED, last_error=IN_DOUBT)
+    if stale:
+        logger.warning("%s milestone notes in doubt: their worker died", stale)
+    queued = 0
+    for milestone_id in milestones_to_announce().values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                send_milestone_notes.configure(
+                    queueing_lock=f"milestone-notes-{milestone_id}"
+                ).defer(milestone_id=milestone_id)
+        except procrastinate_exceptions.AlreadyEnqueued:
+            continue
+        queued += 1
+    return queued

@@ -580,13 +580,25 @@ class SignatureAlert(models.Model):
 
 class BulkInvalidation(models.Model):
     """Signatures invalidated together by criteria, and what they were before,
-    so the whole batch can be undone within BULK_INVALIDATION_UNDO_DAYS."""
+    so the whole batch can be undone within BULK_INVALIDATION_UNDO_DAYS.
+
+    The admin records the request (queued) and the worker runs it (done), in
+    one transaction with the invalidation itself (petitions.fraud).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DONE = "done", _("Done")
 
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="bulk_invalidations"
     )
     criteria = models.JSONField(help_text=_("What the signatures matched."))
     count = models.PositiveIntegerField(default=0)
+    state = models.CharField(
+        _("state"), max_length=8, choices=State.choices, default=State.DONE
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -611,6 +623,8 @@ class BulkInvalidation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
+        if self.state == self.State.QUEUED:
+            return f"queued on {self.created_at:%Y-%m-%d %H:%M}"
         return f"{self.count} invalidated on {self.created_at:%Y-%m-%d %H:%M}"
 
 
@@ -668,3 +682,38 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.petition_id} reached {self.goal}"
+
+
+class MilestoneNote(models.Model):
+    """The milestone note to one signer: the memory that makes it at most once.
+
+    The row is written and committed (state `sending`) before the message is
+    handed to the mail server, and the unique (milestone, signature)
+    constraint refuses a second one, so nobody is sent one milestone twice,
+    even when a worker is killed mid-send (petitions.milestones).
+    """
+
+    class State(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, related_name="notes"
+    )
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # An error class or a short reason, never an address.
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "signature"], name="one_note_per_milestone_signer"
+            )
+        ]
+
+    def __str__(self):
+        return f"Milestone {self.milestone_id} to {self.signature_id}: {self.state}"

@@ -137,21 +137,22 @@ class OrganisersAdminMixin:
                 form.add_error(None, error)
             else:
                 if request.method == "POST":
-                    # Synchronous for now; the task queue will run it.
-                    bulk = fraud.signatures_invalidate_bulk(
-                        criteria=criteria, user=request.user
-                    )
+                    # The worker runs it (petitions.tasks.run_bulk_invalidation);
+                    # the list of bulk invalidations shows when it is done.
+                    fraud.bulk_invalidation_queue(criteria=criteria, user=request.user)
                     self.message_user(
                         request,
                         ngettext(
-                            "%(count)d signature invalidated. You can undo it "
-                            "for %(days)d days.",
-                            "%(count)d signatures invalidated. You can undo it "
-                            "for %(days)d days.",
-                            bulk.count,
+                            "The invalidation of the %(count)d matching signature "
+                            "is queued; it shows as done in this list in a few "
+                            "moments. You can undo it for %(days)d days.",
+                            "The invalidation of the %(count)d matching signatures "
+                            "is queued; it shows as done in this list in a few "
+                            "moments. You can undo it for %(days)d days.",
+                            matching,
                         )
                         % {
-                            "count": bulk.count,
+                            "count": matching,
                             "days": settings.BULK_INVALIDATION_UNDO_DAYS,
                         },
                         messages.SUCCESS,
@@ -283,12 +284,21 @@ class PaperBatchChangeAdmin(admin.ModelAdmin):
 class BulkInvalidationAdmin(admin.ModelAdmin):
     """Bulk invalidations by criteria; each can be undone within the grace period."""
 
-    list_display = ["created_at", "petition", "count", "created_by", "undone_at"]
-    list_filter = ["petition"]
+    list_display = [
+        "created_at",
+        "petition",
+        "state",
+        "count",
+        "created_by",
+        "undone_at",
+    ]
+    list_filter = ["state", "petition"]
     list_select_related = ["petition", "created_by"]
     readonly_fields = [
         "petition",
         "criteria",
+        "state",
+        "done_at",
         "count",
         "created_by",
         "created_at",

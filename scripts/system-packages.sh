@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a bare machine lacks for `make run` / `make test`:
-#   run   PostgreSQL, nginx (with the Brotli static module), make, python3-venv
+#   run   PostgreSQL, nginx (with the Brotli static module), make, python3-venv,
+#         the DejaVu fonts (delivery-pack PDF)
 #   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
 #   bench the run set, plus wrk and curl (make bench)
 # Uses sudo when not root; does nothing when everything is present.
@@ -16,6 +17,8 @@ command -v make >/dev/null 2>&1 || need+=(make)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || need+=(libnginx-mod-http-brotli-static)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+# The delivery pack's Unicode font: names in any script (petitions/delivery.py).
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ "$purpose" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
   command -v curl >/dev/null 2>&1 || need+=(curl)

@@ -6,9 +6,11 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from petitions import fraud, services
 from petitions.models import BulkInvalidation, Signature, SignatureAlert
+from petitions.tasks import check_signature_anomalies, run_bulk_invalidation
 
 from .factories import (
     ConfirmedSignatureFactory,
@@ -37,6 +39,15 @@ def _flood(petition, number, *, ip_hash="f" * 32, domain="spam.example", at=NOW)
             email=f"bot{i}-{ip_hash[:4]}@{domain}",
             created_at=at - datetime.timedelta(minutes=i % 30),
         )
+
+
+def _last_half_hour():
+    """A time in the previous hour, which every check made now looks at: a
+    flood spread over minutes before `now` would straddle two hours when the
+    test runs just after the hour, and fall below the threshold in each."""
+    return timezone.now().replace(minute=0, second=0, microsecond=0) - (
+        datetime.timedelta(minutes=20)
+    )
 
 
 def test_hotspots_rank_ip_hashes_and_domains_per_hour(petition):
@@ -88,7 +99,7 @@ def test_below_the_threshold_or_webmail_nothing_is_sent(petition, settings):
 
 def test_the_command_runs_the_check(petition, settings, capsys):
     settings.FRAUD_ALERT_THRESHOLD = 3
-    _flood(petition, 3, at=timezone.now())
+    _flood(petition, 3, at=_last_half_hour())
     call_command("check_signature_anomalies", "--dry-run")
     assert "spam.example: 3" in capsys.readouterr().out
     assert not SignatureAlert.objects.exists()
@@ -173,10 +184,77 @@ def test_the_page_shows_the_count_before_anything_runs(client, petition):
     page = client.get(INVALIDATE, {"email_domain": "spam.example"}).content.decode()
     assert "3 signatures still standing match these criteria" in page
     assert Signature.objects.filter(status="invalidated").count() == 0
-    response = client.post(INVALIDATE, {"email_domain": "spam.example"})
-    assert response.status_code == 302
+    response = client.post(INVALIDATE, {"email_domain": "spam.example"}, follow=True)
+    # Queued for the worker: nothing invalidated yet, and the page says so.
+    assert "of the 3 matching signatures is queued" in response.content.decode()
+    assert Signature.objects.filter(status="invalidated").count() == 0
+    bulk = BulkInvalidation.objects.get()
+    assert (bulk.state, bulk.created_by.username) == ("queued", "boss")
+    job = ProcrastinateJob.objects.get(task_name=run_bulk_invalidation.name)
+    assert job.args == {"bulk_id": bulk.pk}
+    assert run_bulk_invalidation(bulk_id=bulk.pk) == "3 invalidated"
+    bulk.refresh_from_db()
+    assert (bulk.state, bulk.count) == ("done", 3)
     assert Signature.objects.filter(status="invalidated").count() == 3
-    assert BulkInvalidation.objects.get().created_by.username == "boss"
+
+
+def test_the_worker_runs_a_queued_invalidation_once_with_exact_counts(
+    client, petition, run_jobs
+):
+    _flood(petition, 4)
+    ConfirmedSignatureFactory.create_batch(2, petition=petition)
+    recount(petition)
+    client.force_login(
+        staff_user("boss", permissions=["petitions.invalidate_signature"])
+    )
+    client.post(INVALIDATE, {"ip_hash": "f" * 32})
+    listing = client.get("/admin/petitions/bulkinvalidation/").content.decode()
+    assert '<td class="field-state">Queued</td>' in listing
+    assert services.petition_signature_count(petition) == 6
+    run_jobs()
+    bulk = BulkInvalidation.objects.get()
+    assert (bulk.state, bulk.count) == ("done", 4) and bulk.done_at is not None
+    assert ProcrastinateJob.objects.get().status == "succeeded"
+    assert services.petition_signature_count(petition) == 2
+    assert services.signature_counts_reconcile(petition=petition) == (2, 2)
+    listing = client.get("/admin/petitions/bulkinvalidation/").content.decode()
+    assert '<td class="field-state">Done</td>' in listing
+    # A second run of the same record (a retried job) changes nothing.
+    assert run_bulk_invalidation(bulk_id=bulk.pk) == "4 invalidated"
+    assert bulk.items.count() == 4
+    assert services.petition_signature_count(petition) == 2
+
+
+def test_a_queued_invalidation_cannot_be_undone_before_it_runs(petition):
+    _flood(petition, 2)
+    bulk = fraud.bulk_invalidation_queue(
+        criteria=fraud.Criteria(petition=petition, ip_hash="f" * 32)
+    )
+    with pytest.raises(fraud.ValidationError):
+        fraud.bulk_invalidation_undo(bulk=bulk)
+
+
+def test_the_criteria_travel_through_the_record_unchanged(petition):
+    criteria = fraud.Criteria(
+        petition=petition,
+        created_from=NOW - datetime.timedelta(hours=1),
+        created_until=NOW,
+        ip_hash="f" * 32,
+        email_domain="spam.example",
+        country="PE",
+        name_contains="bot",
+    )
+    assert fraud.criteria_from_json(petition=petition, data=criteria.as_json()) == (
+        criteria
+    )
+
+
+def test_the_hourly_task_runs_the_anomaly_check(petition, settings):
+    settings.FRAUD_ALERT_THRESHOLD = 3
+    _flood(petition, 3, at=_last_half_hour())
+    assert check_signature_anomalies(timestamp=0) == 2
+    assert SignatureAlert.objects.count() == 2
+    assert check_signature_anomalies(timestamp=1) == 0
 
 
 def test_an_empty_form_runs_nothing(client, petition):
@@ -219,6 +297,7 @@ def test_the_undo_action_in_the_admin(client, petition):
     )
     client.post(INVALIDATE, {"ip_hash": "f" * 32})
     bulk = BulkInvalidation.objects.get()
+    run_bulk_invalidation(bulk_id=bulk.pk)
     client.post(
         "/admin/petitions/bulkinvalidation/",
         {"action": "undo", "_selected_action": [bulk.pk]},

@@ -238,6 +238,8 @@ def test_housekeeping_is_scheduled_from_the_worker():
         "core.tasks.remove_old_jobs": "40 * * * *",
         "petitions.tasks.purge_expired_data": "17 * * * *",
         "newsletters.tasks.newsletter_tick": "* * * * *",
+        "petitions.tasks.check_signature_anomalies": "5 * * * *",
+        "petitions.tasks.detect_milestones": "*/5 * * * *",
     }
 
 

@@ -2,7 +2,8 @@
 
     manage.py check_signature_anomalies [--threshold N] [--dry-run]
 
-Meant to run every hour (or more often: each alert is sent once). The
+The worker runs the same check every hour (petitions.tasks
+.check_signature_anomalies); each alert is sent once, however often it runs. The
 threshold is settings.FRAUD_ALERT_THRESHOLD (env FRAUD_ALERT_THRESHOLD) unless
 given here. See petitions.fraud.
 """

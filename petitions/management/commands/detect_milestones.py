@@ -2,9 +2,9 @@
 
     manage.py detect_milestones
 
-Meant to run every few minutes from the task queue's scheduler; each goal is
-recorded once. The note to signers is sent by the newsletter's delivery
-machinery from the recorded milestones.
+The worker does the same every five minutes (petitions.tasks.detect_milestones)
+and then sends the notes; this command only records and lists. Each goal is
+recorded once.
 """
 
 from django.core.management.base import BaseCommand
