@@ -4,7 +4,6 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
@@ -129,36 +128,41 @@ def petition_sign(request, slug):
             status=403,
         )
     ip_hash = ratelimit.request_ip_hash(request)
+    rate_limit = ratelimit.Hit(
+        scope="sign", client=ip_hash, limits=ratelimit.sign_limits()
+    )
     form = SignatureForm(request.POST)
-    # Checked before the transaction: it needs no database, and the rate
-    # limit's counter row stays locked until the commit.
-    form.is_valid()
-    # One transaction for the rate limit, the row and its e-mail task: one
-    # commit (one flush to disk) per signature instead of two.
-    with transaction.atomic():
-        wait = ratelimit.hit(
-            scope="sign", client=ip_hash, limits=ratelimit.sign_limits()
-        )
-        if wait is None and not form.is_bot and form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.signature_create(
-                    petition=petition,
-                    full_name=data["full_name"],
-                    email=data["email"],
-                    country=data["country"],
-                    postcode=data["postcode"],
-                    wants_updates=data["wants_updates"],
-                    show_publicly=data["show_publicly"],
-                    ip_hash=ip_hash,
-                    source=sources.source_for_request(request, data["source"]),
-                )
-            except ValidationError as error:
-                if hasattr(error, "error_dict"):
-                    for field, errors in error.error_dict.items():
-                        form.add_error(field, errors)
-                else:
-                    form.add_error(None, error)
+    # Checked before the database: it needs none. Every request is counted by
+    # the rate limit; an accepted one in the same statement as its row and its
+    # e-mail task (signature_create), one round trip and one commit.
+    wait = None
+    if form.is_bot or not form.is_valid():
+        wait = ratelimit.hit(**vars(rate_limit))
+    else:
+        data = form.cleaned_data
+        try:
+            services.signature_create(
+                petition=petition,
+                full_name=data["full_name"],
+                email=data["email"],
+                country=data["country"],
+                postcode=data["postcode"],
+                wants_updates=data["wants_updates"],
+                show_publicly=data["show_publicly"],
+                ip_hash=ip_hash,
+                source=sources.source_for_request(request, data["source"]),
+                rate_limit=rate_limit,
+            )
+        except ratelimit.RateLimited as limited:
+            wait = limited.wait
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field, errors)
+            else:
+                form.add_error(None, error)
+            # Refused before the statement that counts: counted here.
+            wait = ratelimit.hit(**vars(rate_limit))
     if wait is not None:
         response = render(
             request,
