@@ -110,11 +110,23 @@ def petition_detail(request, slug):
     return render_shared(request, "petitions/petition_detail.html", context)
 
 
+# The sign POST's lookup, as Petition.objects.public() has it, in SQL written
+# once: building the ORM query was a quarter of the view's CPU (py-spy).
+_PUBLIC_PETITION_BY_SLUG = (
+    f"SELECT * FROM {Petition._meta.db_table} WHERE slug = %s AND state <> %s"
+)
+
+
 @cross_origin_protected
 @require_POST
 def petition_sign(request, slug):
     # A draft answers exactly like an unknown slug, so its address stays secret.
-    petition = Petition.objects.public().filter(slug=slug).first()
+    petition = next(
+        iter(
+            Petition.objects.raw(_PUBLIC_PETITION_BY_SLUG, [slug, Petition.State.DRAFT])
+        ),
+        None,
+    )
     if petition is None:
         raise Http404
     if not petition.is_accepting_signatures():
