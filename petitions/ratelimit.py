@@ -61,57 +61,105 @@ def _bucket_seconds(limit: Limit) -> int:
     return max(1, limit.window_seconds // BUCKETS)
 
 
-def hit(*, scope: str, client: str, limits: list[Limit], now=None) -> int | None:
-    """Count one request; return seconds to wait if any limit is exceeded, else None."""
-    now = now or timezone.now()
-    epoch = int(now.timestamp())
-    rows = []
-    for limit in limits:
-        bucket = _bucket_seconds(limit)
-        start = epoch - epoch % bucket
-        rows.append((f"{scope}:{limit.name}:{client}", start, bucket, limit))
-    table = RateLimitCounter._meta.db_table
-    values_sql = ", ".join(["(%s, to_timestamp(%s), 1)"] * len(rows))
-    history_sql = " OR ".join(
-        [
-            "(key = %s AND window_start >= to_timestamp(%s) "
-            "AND window_start < to_timestamp(%s))"
-        ]
-        * len(rows)
-    )
-    params = [value for key, start, _b, _l in rows for value in (key, start)]
-    for key, start, bucket, _limit in rows:
-        params += [key, start - BUCKETS * bucket, start]
-    with connection.cursor() as cursor:
+class RateLimited(Exception):
+    """Raised where a write is refused by a rate limit checked in the same statement."""
+
+    def __init__(self, wait: int):
+        super().__init__(wait)
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request to count: the SQL of its counting, to run alone (hit) or as
+    the first part of a larger statement (petitions.services.signature_create),
+    so that a refused request writes nothing else and an accepted one costs no
+    extra round trip."""
+
+    scope: str
+    client: str
+    limits: list[Limit]
+
+    def sql(self, now=None) -> tuple[str, list, "_Counted"]:
+        """CTEs `rate_hits` (key, start, hits) and `rate_allowed` (ok), and params."""
+        now = now or timezone.now()
+        epoch = int(now.timestamp())
+        rows = []
+        for limit in self.limits:
+            bucket = _bucket_seconds(limit)
+            start = epoch - epoch % bucket
+            rows.append(
+                (f"{self.scope}:{limit.name}:{self.client}", start, bucket, limit)
+            )
+        table = RateLimitCounter._meta.db_table
+        values_sql = ", ".join(["(%s, to_timestamp(%s), 1)"] * len(rows))
+        history_sql = " OR ".join(
+            [
+                "(key = %s AND window_start >= to_timestamp(%s) "
+                "AND window_start < to_timestamp(%s))"
+            ]
+            * len(rows)
+        )
+        limits_sql = ", ".join(["(%s::text, %s::bigint)"] * len(rows))
+        params = [value for key, start, _b, _l in rows for value in (key, start)]
+        for key, start, bucket, _limit in rows:
+            params += [key, start - BUCKETS * bucket, start]
+        for key, _start, _bucket, limit in rows:
+            params += [key, limit.max_hits]
         # The history query reads the table as it was before this statement,
         # which is why it stops short of the bucket being bumped.
-        cursor.execute(
-            f"""
-            WITH bumped AS (
+        sql = f"""
+            rate_bumped AS (
                 INSERT INTO {table} (key, window_start, hits)
                 VALUES {values_sql}
                 ON CONFLICT (key, window_start)
                 DO UPDATE SET hits = {table}.hits + 1
                 RETURNING key, window_start, hits
-            )
-            SELECT key, extract(epoch FROM window_start)::bigint, hits FROM bumped
-            UNION ALL
-            SELECT key, extract(epoch FROM window_start)::bigint, hits FROM {table}
-            WHERE {history_sql}
-            """,
-            params,
-        )
+            ),
+            rate_hits AS (
+                SELECT key, extract(epoch FROM window_start)::bigint AS start, hits
+                FROM rate_bumped
+                UNION ALL
+                SELECT key, extract(epoch FROM window_start)::bigint, hits
+                FROM {table} WHERE {history_sql}
+            ),
+            rate_allowed AS (
+                SELECT coalesce(bool_and(counted.total <= max_hits), true) AS ok
+                FROM (SELECT key, sum(hits) AS total FROM rate_hits GROUP BY key)
+                    AS counted
+                JOIN (VALUES {limits_sql}) AS rate_limits (key, max_hits)
+                USING (key)
+            )"""
+        return sql, params, _Counted(rows=rows, epoch=epoch)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    rows: list
+    epoch: int
+
+    def wait(self, fetched) -> int | None:
+        """Seconds to wait from the fetched (key, start, hits), or None if allowed."""
         hits_by_key = {}
-        for key, start, hits in cursor.fetchall():
+        for key, start, hits in fetched:
             hits_by_key.setdefault(key, {})[int(start)] = hits
-    wait = None
-    for key, start, bucket, limit in rows:
-        buckets = hits_by_key[key]
-        if sum(buckets.values()) > limit.max_hits:
-            wait = max(
-                wait or 0, _seconds_until_allowed(buckets, start, bucket, limit, epoch)
-            )
-    return wait
+        wait = None
+        for key, start, bucket, limit in self.rows:
+            buckets = hits_by_key[key]
+            if sum(buckets.values()) > limit.max_hits:
+                wait = max(
+                    wait or 0,
+                    _seconds_until_allowed(buckets, start, bucket, limit, self.epoch),
+                )
+        return wait
+
+
+def hit(*, scope: str, client: str, limits: list[Limit], now=None) -> int | None:
+    """Count one request; return seconds to wait if any limit is exceeded, else None."""
+    sql, params, counted = Hit(scope=scope, client=client, limits=limits).sql(now)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {sql} SELECT key, start, hits FROM rate_hits", params)
+        return counted.wait(cursor.fetchall())
 
 
 def _seconds_until_allowed(

@@ -17,6 +17,10 @@ function init(args)
   counter = 0
   run = os.getenv("BENCH_RUN")
   sign_path = os.getenv("BENCH_SIGN_PATH")
+  -- Only for comparing with a commit that still wanted CSRF tokens
+  -- (scripts/bench_sign_ab.sh); the site itself checks Fetch Metadata.
+  token = os.getenv("BENCH_CSRF_TOKEN") or ""
+  cookie = os.getenv("BENCH_CSRF_COOKIE") or ""
 end
 
 function request()
@@ -25,12 +29,17 @@ function request()
   local ip = string.format("10.%d.%d.%d", id, math.floor(counter / 250) % 250, counter % 250)
   local body = "full_name=Bench+Signer&email=" .. email
     .. "&country=GB&postcode=SW1A+1AA&consent=on"
-  return wrk.format("POST", sign_path, {
+  local headers = {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     -- What a browser sends with a form filled in on the page itself.
     ["Sec-Fetch-Site"] = "same-origin",
     ["X-Forwarded-For"] = ip,
-  }, body)
+  }
+  if token ~= "" then
+    body = "csrfmiddlewaretoken=" .. token .. "&" .. body
+    headers["Cookie"] = "csrftoken=" .. cookie
+  end
+  return wrk.format("POST", sign_path, headers, body)
 end
 
 function response(status, headers, body)

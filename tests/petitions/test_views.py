@@ -188,6 +188,29 @@ def test_rate_limit_answers_429_with_an_explanation(client, petition, settings):
     assert Signature.objects.count() == 2
 
 
+def test_a_refused_signature_queues_no_email_and_a_valid_one_counts(
+    client, petition, settings
+):
+    settings.SIGN_RATE_BURST = 1
+    client.post(sign_url(petition), VALID)
+    refused = client.post(sign_url(petition), {**VALID, "email": "b@example.org"})
+    assert refused.status_code == 429
+    assert [kind for _id, kind in queued_emails()] == ["confirm"]
+    assert list(Signature.objects.values_list("email", flat=True)) == [VALID["email"]]
+
+
+def test_signing_is_the_lookup_and_one_statement(
+    client, petition, django_assert_num_queries
+):
+    # The rate limit, the row and its e-mail job travel together: no
+    # BEGIN/SAVEPOINT/COMMIT round trips around them.
+    with django_assert_num_queries(2):
+        response = client.post(sign_url(petition), VALID)
+    assert response.status_code == 303
+    signature = Signature.objects.get()
+    assert queued_emails() == [(signature.pk, "confirm")]
+
+
 def test_rate_limit_ignores_forwarded_for_unless_proxies_are_trusted(
     client, petition, settings
 ):
