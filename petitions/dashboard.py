@@ -34,7 +34,6 @@ from . import selectors
 from .exports import LABELLED_SOURCES_SQL, PER_DAY_SQL, per_day_until
 from .fraud import signature_hotspots
 from .models import Petition, Signature
-from .paper import petition_paper_count
 
 # The SVG's own coordinate system; it scales to the page width.
 CHART_WIDTH = 720
@@ -180,7 +179,7 @@ def petition_dashboard(*, petition: Petition, now=None) -> Dashboard:
             figures = others.get(status, {"today": 0, "last_7_days": 0, "total": 0})
         statuses.append(StatusLine(status=status, label=status.label, **figures))
     by_country, _updated_at = selectors.petition_counts_by_country(petition)
-    paper = petition_paper_count(petition)
+    paper = selectors.petition_paper_count(petition)
     return Dashboard(
         statuses=statuses,
         days=days,

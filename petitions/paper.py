@@ -9,11 +9,10 @@ with the figures before and after.
 """
 
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from . import services
-from .models import PaperBatch, PaperBatchChange, Petition
+from .models import PaperBatch, PaperBatchChange
 
 AUDITED_FIELDS = ["country", "count", "collected_on", "collected_by", "note", "names"]
 
@@ -102,13 +101,6 @@ def paper_batch_delete(*, batch: PaperBatch, user=None, now=None) -> None:
         now=now,
     )
     old.delete()
-
-
-def petition_paper_count(petition: Petition) -> int:
-    """Signatures on paper: the sum of the petition's batches."""
-    return PaperBatch.objects.filter(petition=petition).aggregate(
-        total=Sum("count", default=0)
-    )["total"]
 
 
 def paper_counts_by_country(petition_id: int) -> dict[str, int]:

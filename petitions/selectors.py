@@ -59,12 +59,16 @@ def petition_signature_count(petition: Petition) -> int:
     return int(total or 0)
 
 
+def petition_paper_count(petition: Petition) -> int:
+    """Signatures on paper: the sum of the petition's batches."""
+    return PaperBatch.objects.filter(petition=petition).aggregate(
+        total=Sum("count", default=0)
+    )["total"]
+
+
 def petition_signature_and_paper_counts(petition: Petition) -> tuple[int, int]:
     """The total (online and paper) and the part of it on paper."""
-    paper = PaperBatch.objects.filter(petition=petition).aggregate(total=Sum("count"))[
-        "total"
-    ]
-    return petition_signature_count(petition), int(paper or 0)
+    return petition_signature_count(petition), petition_paper_count(petition)
 
 
 def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:

@@ -295,16 +295,12 @@ def _public_signers_changed(*, petition_ids) -> None:
     petition_ids = sorted(set(petition_ids))
     if not petition_ids:
         return
+    petitions = list(Petition.objects.filter(pk__in=petition_ids).only("slug"))
     pages = []
     for code, _name in settings.LANGUAGES:
         with override(code):
             pages.append((reverse("home"), code))
-            pages += [
-                (petition.get_absolute_url(), code)
-                for petition in Petition.objects.filter(pk__in=petition_ids).only(
-                    "slug"
-                )
-            ]
+            pages += [(petition.get_absolute_url(), code) for petition in petitions]
     transaction.on_commit(lambda: shared_pages_forget(pages))
 
 

@@ -23,7 +23,7 @@ from django_countries import countries
 from core.fetch_metadata import cross_origin_protected
 from core.http_cache import render_shared
 
-from . import paper, ratelimit, selectors, services, sources, tokens
+from . import ratelimit, selectors, services, sources, tokens
 from .forms import SignatureForm
 from .models import Petition, Signature
 
@@ -76,7 +76,7 @@ COUNTRY_TABLE_MIN_COUNT = 3
 def petition_countries(request, slug):
     """Where supporters are: confirmed signatures per country, no names."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    by_country, _updated_at = services.petition_counts_by_country(petition)
+    by_country, _updated_at = selectors.petition_counts_by_country(petition)
     rows = [
         {"name": countries.name(code), "count": count}
         for code, count in by_country.items()
@@ -134,12 +134,7 @@ def _public_petition(slug) -> Petition | None:
 @require_POST
 def petition_sign(request, slug):
     # A draft answers exactly like an unknown slug, so its address stays secret.
-    petition = next(
-        iter(
-            Petition.objects.raw(_PUBLIC_PETITION_BY_SLUG, [slug, Petition.State.DRAFT])
-        ),
-        None,
-    )
+    petition = _public_petition(slug)
     if petition is None:
         raise Http404
     if not petition.is_accepting_signatures():
@@ -355,17 +350,21 @@ def unsubscribe(request):
 
 @require_safe
 def petition_json(request, slug):
-    petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    by_country, updated_at = services.petition_counts_by_country(petition)
+    # The petition comes with its paper count; the total is the sum by country.
+    petition = selectors.petition_public_with_count(slug=slug)
+    if petition is None:
+        raise Http404
+    by_country, updated_at = selectors.petition_counts_by_country(petition)
+    total = sum(by_country.values())
     response = JsonResponse(
         {
             "slug": petition.slug,
             "title": petition.title,
             "state": petition.state,
             # Paper batches included; paper_signature_count says how many.
-            "signature_count": sum(by_country.values()),
-            "paper_signature_count": paper.petition_paper_count(petition),
-            "goal": petition.goal_for(sum(by_country.values())),
+            "signature_count": total,
+            "paper_signature_count": petition.paper_count,
+            "goal": petition.goal_for(total),
             "signatures_by_country": {
                 country or "unknown": count for country, count in by_country.items()
             },
