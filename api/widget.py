@@ -23,10 +23,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from core.fetch_metadata import is_cross_origin
+from core.fetch_metadata import cross_origin_protected
 from petitions import ratelimit, selectors, services, validators
 from petitions.models import Petition
 
@@ -83,11 +82,9 @@ def widget(request, slug):
 
 
 @frameable
-@csrf_exempt
+@cross_origin_protected(template="petitions/widget_refused.html")
 @require_POST
 def widget_sign(request, slug):
-    if is_cross_origin(request):
-        return render(request, "petitions/widget_refused.html", status=403)
     petition = selectors.petition_public_with_count(slug=slug)
     if petition is None:
         raise Http404

@@ -18,7 +18,7 @@ admin keep Django's CSRF middleware and tokens; only views wrapped in
 `cross_origin_protected` skip it.
 """
 
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -46,13 +46,16 @@ def is_cross_origin(request) -> bool:
     return origin not in own_origins and origin not in settings.CSRF_TRUSTED_ORIGINS
 
 
-def cross_origin_protected(view):
-    """Replace Django's token check on a public form's view by the check above."""
+def cross_origin_protected(view=None, *, template="403_cross_origin.html"):
+    """Replace Django's token check on a public form's view by the check above;
+    a refusal renders `template` (the widget's fits inside its frame)."""
+    if view is None:
+        return partial(cross_origin_protected, template=template)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if is_cross_origin(request):
-            return render(request, "403_cross_origin.html", status=403)
+            return render(request, template, status=403)
         return view(request, *args, **kwargs)
 
     return csrf_exempt(wrapper)

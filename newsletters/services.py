@@ -34,7 +34,7 @@ def entry_publish(*, entry: Entry, at: datetime.datetime | None = None) -> bool:
         raise ValidationError(
             _("The publication time needs a time zone."), code="naive_datetime"
         )
-    if entry.is_published and entry.pub_date <= now and at is None:
+    if entry.is_public and at is None:
         return False
     entry.is_published = True
     entry.pub_date = at or now

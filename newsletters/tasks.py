@@ -76,10 +76,14 @@ def newsletter_tick(timestamp: int) -> dict:
     in_doubt, requeued = delivery.reconcile_expired()
     queued = services.issues_send_due()
     restarted = 0
-    for issue_id in Issue.objects.filter(status=Issue.Status.SENDING).values_list(
-        "pk", flat=True
-    ):
-        if Delivery.objects.filter(issue_id=issue_id, state="queued").exists():
+    sending = Issue.objects.filter(status=Issue.Status.SENDING)
+    with_queued = set(
+        Delivery.objects.filter(issue__in=sending, state="queued")
+        .values_list("issue_id", flat=True)
+        .distinct()
+    )
+    for issue_id in sending.values_list("pk", flat=True):
+        if issue_id in with_queued:
             restarted += delivery.start_batches(issue_id=issue_id)
         else:
             delivery.finish_if_done(issue_id)

@@ -19,6 +19,7 @@ from django.views.generic.dates import (
 
 from core.fetch_metadata import cross_origin_protected
 from petitions import ratelimit
+from petitions.views import id_from_token, link_problem
 
 from . import services, tokens
 from .forms import SubscribeForm
@@ -128,30 +129,15 @@ def subscribe_check_inbox(request):
     return render(request, "newsletters/subscribe_check_inbox.html")
 
 
-def _subscriber_from_token(request, purpose):
-    token = request.POST.get("t") if request.method == "POST" else request.GET.get("t")
-    try:
-        return tokens.read_token(token, purpose), token, None
-    except tokens.ExpiredToken:
-        return (
-            None,
-            token,
-            _("This link has expired. Subscribe again and we will send you a new one."),
-        )
-    except tokens.InvalidToken:
-        return (
-            None,
-            token,
-            _(
-                "This link is not valid. Please check that you copied the whole "
-                "address from the e-mail."
-            ),
-        )
-
-
-def _link_problem(request, message, status=400):
-    return render(
-        request, "petitions/link_problem.html", {"message": message}, status=status
+def _subscriber_from_token(request, purpose, token=None):
+    return id_from_token(
+        request,
+        purpose,
+        read_token=tokens.read_token,
+        token=token,
+        expired=_(
+            "This link has expired. Subscribe again and we will send you a new one."
+        ),
     )
 
 
@@ -163,13 +149,13 @@ def subscribe_confirm(request):
     links in advance confirm nothing."""
     subscriber_id, token, problem = _subscriber_from_token(request, "confirm")
     if problem:
-        return _link_problem(request, problem)
+        return link_problem(request, problem)
     if request.method != "POST":
         return render(request, "newsletters/subscribe_confirm.html", {"token": token})
     try:
         services.subscriber_confirm(subscriber_id=subscriber_id)
     except ValidationError as error:
-        return _link_problem(request, error.messages[0], status=410)
+        return link_problem(request, error.messages[0], status=410)
     return render(request, "newsletters/subscribed.html")
 
 
@@ -180,17 +166,14 @@ def subscribe_confirm(request):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request):
-    token = request.GET.get("t") or request.POST.get("t")
-    try:
-        subscriber_id = tokens.read_token(token, "unsubscribe")
-    except tokens.InvalidToken:
-        return _link_problem(
-            request,
-            _(
-                "This link is not valid. Please check that you copied the whole "
-                "address from the e-mail."
-            ),
-        )
+    # The one-click POST carries the token in the address, not the body.
+    subscriber_id, token, problem = _subscriber_from_token(
+        request,
+        "unsubscribe",
+        token=request.GET.get("t") or request.POST.get("t") or "",
+    )
+    if problem:
+        return link_problem(request, problem)
     if request.method != "POST":
         return render(request, "newsletters/unsubscribe.html", {"token": token})
     services.subscriber_unsubscribe(subscriber_id=subscriber_id)

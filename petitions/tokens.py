@@ -25,19 +25,21 @@ class ExpiredToken(InvalidToken):
     pass
 
 
-def make_token(signature_id: int, purpose: str) -> str:
-    return signing.dumps(signature_id, salt=_SALTS[purpose], compress=False)
+def make_token(signature_id: int, purpose: str, *, salts=_SALTS) -> str:
+    """A signed link token; other apps pass salts of their own (newsletters)."""
+    return signing.dumps(signature_id, salt=salts[purpose], compress=False)
 
 
-def read_token(token: str, purpose: str) -> int:
-    """The signature id in a token, or InvalidToken / ExpiredToken."""
+def read_token(token: str, purpose: str, *, salts=_SALTS) -> int:
+    """The id in a token, or InvalidToken / ExpiredToken. Only confirm and
+    thanks links expire."""
     max_age = None
     if purpose == "confirm":
         max_age = datetime.timedelta(days=settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS)
     elif purpose == "thanks":
         max_age = datetime.timedelta(hours=12)
     try:
-        value = signing.loads(token or "", salt=_SALTS[purpose], max_age=max_age)
+        value = signing.loads(token or "", salt=salts[purpose], max_age=max_age)
     except signing.SignatureExpired as error:
         raise ExpiredToken from error
     except signing.BadSignature as error:

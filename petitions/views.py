@@ -211,15 +211,23 @@ def check_inbox(request, slug):
     return render(request, "petitions/check_inbox.html", {"petition": petition})
 
 
-def _signature_from_token(request, purpose):
-    token = request.POST.get("t") if request.method == "POST" else request.GET.get("t")
+def id_from_token(
+    request, purpose, *, read_token=tokens.read_token, token=None, expired=None
+):
+    """The id in a link's token (from `t`, or `token` when given), the token,
+    and the problem to show instead when it is expired or not valid. Other
+    apps pass their own read_token and expiry message (newsletters)."""
+    if token is None:
+        data = request.POST if request.method == "POST" else request.GET
+        token = data.get("t")
     try:
-        signature_id = tokens.read_token(token, purpose)
+        return read_token(token, purpose), token, None
     except tokens.ExpiredToken:
         return (
             None,
             token,
-            _(
+            expired
+            or _(
                 "This link has expired. Sign the petition again and we "
                 "will send you a new one."
             ),
@@ -233,10 +241,9 @@ def _signature_from_token(request, purpose):
                 "the whole address from the e-mail."
             ),
         )
-    return signature_id, token, None
 
 
-def _link_problem(request, message, status=400):
+def link_problem(request, message, status=400):
     return render(
         request, "petitions/link_problem.html", {"message": message}, status=status
     )
@@ -248,15 +255,15 @@ def _link_problem(request, message, status=400):
 def confirm(request):
     """GET shows a button; only the POST confirms, so mail scanners that open
     links in advance cannot confirm (or break) anything."""
-    signature_id, token, problem = _signature_from_token(request, "confirm")
+    signature_id, token, problem = id_from_token(request, "confirm")
     if problem:
-        return _link_problem(request, problem)
+        return link_problem(request, problem)
     if request.method != "POST":
         signature = (
             Signature.objects.select_related("petition").filter(pk=signature_id).first()
         )
         if signature is None or signature.status not in Signature.ACTIVE_STATUSES:
-            return _link_problem(
+            return link_problem(
                 request,
                 _("This signature no longer exists. It may have been withdrawn."),
                 status=410,
@@ -271,7 +278,7 @@ def confirm(request):
     try:
         signature = services.signature_confirm(signature_id=signature_id)
     except ValidationError as error:
-        return _link_problem(request, error.messages[0], status=410)
+        return link_problem(request, error.messages[0], status=410)
     return _redirect_to_thanks(signature)
 
 
@@ -314,9 +321,9 @@ def thanks(request, slug):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
-    signature_id, token, problem = _signature_from_token(request, "withdraw")
+    signature_id, token, problem = id_from_token(request, "withdraw")
     if problem:
-        return _link_problem(request, problem)
+        return link_problem(request, problem)
     if request.method != "POST":
         signature = (
             Signature.objects.select_related("petition").filter(pk=signature_id).first()
@@ -339,9 +346,9 @@ def withdraw(request):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request):
-    signature_id, token, problem = _signature_from_token(request, "unsubscribe")
+    signature_id, token, problem = id_from_token(request, "unsubscribe")
     if problem:
-        return _link_problem(request, problem)
+        return link_problem(request, problem)
     if request.method != "POST":
         return render(request, "petitions/unsubscribe.html", {"token": token})
     services.signature_unsubscribe(signature_id=signature_id)
