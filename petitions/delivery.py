@@ -44,7 +44,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from . import services
+from . import selectors, services
 from .models import PaperBatch, Petition, Signature, SignatureExport
 
 CHUNK_BYTES = 64 * 1024
@@ -242,7 +242,7 @@ def _confirmed_names(petition: Petition) -> Iterator[tuple[str, str]]:
 
 def _write_pack(file, *, petition: Petition) -> int:
     """Write the whole pack to `file`; returns the number of names printed."""
-    total, paper = services.petition_signature_and_paper_counts(petition)
+    total, paper = selectors.petition_signature_and_paper_counts(petition)
     by_country, _updated_at = services.petition_counts_by_country(petition)
     today = timezone.localdate()
     writer = _Writer(

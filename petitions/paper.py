@@ -14,8 +14,6 @@ from django.utils import timezone
 from . import services
 from .models import PaperBatch, PaperBatchChange
 
-AUDITED_FIELDS = ["country", "count", "collected_on", "collected_by", "note", "names"]
-
 
 def _snapshot(batch: PaperBatch) -> dict:
     return {

@@ -80,6 +80,13 @@ class Hit:
     client: str
     limits: list[Limit]
 
+    def count(self, now=None) -> int | None:
+        """Count this request alone; seconds to wait if over a limit, else None."""
+        sql, params, counted = self.sql(now)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {sql} SELECT key, start, hits FROM rate_hits", params)
+            return counted.wait(cursor.fetchall())
+
     def sql(self, now=None) -> tuple[str, list, "_Counted"]:
         """CTEs `rate_hits` (key, start, hits) and `rate_allowed` (ok), and params."""
         now = now or timezone.now()
@@ -156,10 +163,7 @@ class _Counted:
 
 def hit(*, scope: str, client: str, limits: list[Limit], now=None) -> int | None:
     """Count one request; return seconds to wait if any limit is exceeded, else None."""
-    sql, params, counted = Hit(scope=scope, client=client, limits=limits).sql(now)
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {sql} SELECT key, start, hits FROM rate_hits", params)
-        return counted.wait(cursor.fetchall())
+    return Hit(scope=scope, client=client, limits=limits).count(now)
 
 
 def _seconds_until_allowed(

@@ -27,9 +27,6 @@ from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
 
 # Reads live in selectors; these two are re-exported for existing callers.
 from .selectors import petition_counts_by_country as petition_counts_by_country
-from .selectors import (
-    petition_signature_and_paper_counts as petition_signature_and_paper_counts,
-)
 from .selectors import petition_signature_count
 from .tasks import send_signature_email
 

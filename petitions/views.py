@@ -157,7 +157,7 @@ def petition_sign(request, slug):
     # e-mail task (signature_create), one round trip and one commit.
     wait = None
     if form.is_bot or not form.is_valid():
-        wait = ratelimit.hit(**vars(rate_limit))
+        wait = rate_limit.count()
     else:
         data = form.cleaned_data
         try:
@@ -182,7 +182,7 @@ def petition_sign(request, slug):
             else:
                 form.add_error(None, error)
             # Refused before the statement that counts: counted here.
-            wait = ratelimit.hit(**vars(rate_limit))
+            wait = rate_limit.count()
     if wait is not None:
         response = render(
             request,

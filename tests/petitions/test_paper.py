@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import paper, services
+from petitions import paper, selectors, services
 from petitions.models import PaperBatch, PaperBatchChange, Petition
 
 from .factories import (
@@ -50,7 +50,7 @@ def test_a_batch_adds_to_the_total_and_to_its_country(petition):
     assert services.petition_signature_count(petition) == 43
     by_country, _at = services.petition_counts_by_country(petition)
     assert by_country == {"PE": 40, "GB": 3}
-    assert services.petition_signature_and_paper_counts(petition) == (43, 40)
+    assert selectors.petition_signature_and_paper_counts(petition) == (43, 40)
 
 
 def test_changing_a_batch_moves_the_counts_by_the_difference(petition):
