@@ -18,7 +18,9 @@ class WidgetSignatureForm(SignatureForm):
         for name in list(self.fields):
             if name not in WIDGET_FIELDS:
                 del self.fields[name]
-        self.helper.layout = Layout(
+
+    def layout(self) -> Layout:
+        return Layout(
             "full_name",
             "email",
             "country",

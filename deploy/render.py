@@ -12,7 +12,7 @@ Environment: PORT (8000), SERVE_DIR, BIN (.venv/bin), WEB_CONCURRENCY (cores
 PostgreSQL cluster too), NGINX_REAL_IP_FROM (addresses of a load balancer
 whose X-Forwarded-For nginx may believe; empty: none), GUNICORN_SOCKET
 (default SERVE_DIR/run/gunicorn.sock), SERVE_STATIC_ROOT (default staticfiles/,
-where collectstatic puts them), NGINX_ACCESS_LOG (/dev/stdout) and
+where collectstatic puts them), NGINX_ACCESS_LOG (SERVE_DIR/log/nginx-access.log) and
 NGINX_ERROR_LOG (stderr).
 
 Production renders the two campaign-*.conf files the same way and includes
@@ -109,7 +109,7 @@ def render(env: dict[str, str]) -> Path:
         "BIN": str(bin_dir),
         "PORT": env.get("PORT") or "8000",
         "STATIC_ROOT": str(static_root),
-        "ACCESS_LOG": env.get("NGINX_ACCESS_LOG") or "/dev/stdout",
+        "ACCESS_LOG": env.get("NGINX_ACCESS_LOG") or str(log_dir / "nginx-access.log"),
         "ERROR_LOG": env.get("NGINX_ERROR_LOG") or "stderr",
         "WORKERS": env.get("WEB_CONCURRENCY") or str((os.cpu_count() or 1) + 1),
         "THREADS": env.get("GUNICORN_THREADS") or "4",

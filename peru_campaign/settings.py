@@ -184,9 +184,20 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 # Server-side parameter binding lets psycopg prepare the statements a
 # connection repeats: the petition page's queries spend more time in the
-# planner (~0.4 ms) than executing, and prepared statements skip it.
+# planner (~0.4 ms) than executing, and the sign POST's one statement about a
+# millisecond (EXPLAIN ANALYZE), a third of its time in the database.
+# Django turns preparing off unless prepare_threshold is set: psycopg then
+# prepares a statement on its 5th run on a connection (keeping the last 100).
+# A pooler in transaction mode needs PgBouncer >= 1.21 with
+# max_prepared_statements set, or DJANGO_DB_PREPARE_THRESHOLD= (empty: off).
 DATABASES["default"]["OPTIONS"].setdefault(
     "server_side_binding", env.bool("DJANGO_DB_SERVER_SIDE_BINDING", default=True)
+)
+DATABASES["default"]["OPTIONS"].setdefault(
+    "prepare_threshold",
+    env.int("DJANGO_DB_PREPARE_THRESHOLD", default=5)
+    if env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5")
+    else None,
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -259,6 +259,8 @@ def test_every_string_in_the_code_has_a_spanish_translation(tmp_path):
             "node_modules",
             "__pycache__",
             "tests",
+            # make run's sockets, logs and cache, while the site is running.
+            "var",
         ),
     )
     subprocess.run(
