@@ -20,10 +20,11 @@ SMTP alone cannot give it: the server may commit a message just before the
 sender dies, before the sender can write down that it did. So the transport
 is at-least-once and the receiving end is idempotent: every attempt at one
 delivery carries the same Message-ID (emails.issue_message_id), which by
-RFC 5322 makes a retransmission the same message, and mail programs file a
-repeat of a Message-ID as one message. What the rules below guarantee is
-that each subscriber is sent one Message-ID per issue, at least once, and
-transmitted more than once only after an interruption mid-message.
+RFC 5322 makes a retransmission the same message, and Gmail and many mail
+programs file a repeat of a Message-ID as one message. What the rules below
+guarantee: each subscriber is sent one Message-ID per issue, at least once
+(unless the server refuses it or MAX_ATTEMPTS runs out), and transmitted a
+second time only after an interruption mid-message.
 
 1. A batch claims rows with SELECT ... FOR UPDATE SKIP LOCKED and commits them
    as `sending`, with its own claim id and a lease, before any SMTP traffic;
