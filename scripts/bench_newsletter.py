@@ -356,8 +356,8 @@ def main() -> None:
         print(
             f"kill: SIGKILL at {killed_at['sent']} sent; lease rule: {in_doubt} in "
             f"doubt and {requeued} others queued again (by this script; the "
-            f"workers' minute tick may do it first), {retransmitted} delivery "
-            f"rows queued again after an interruption; final {final}; "
+            f"workers' minute tick may do it first), {retransmitted} delivery row(s) "
+            f"queued again after an interruption; final {final}; "
             f"{check}{'' if done else ' - DID NOT FINISH'}"
         )
         lines.append(
