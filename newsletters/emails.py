@@ -109,9 +109,10 @@ def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
     """The one Message-ID of an issue's delivery to one subscriber.
 
     Every attempt at the same delivery carries it, so a retransmission after
-    an interruption is, by RFC 5322, the same message, and Gmail and many mail
-    programs that already have it file the repeat as one. Two ids and a keyed digest: no
-    address, nothing another site (or a guess) could produce for our domain.
+    an interruption is, by RFC 5322, the same message, and Gmail and many
+    mail programs that already have it file the repeat as one. Two ids and a
+    keyed digest: no address, nothing another site (or a guess) could
+    produce for our domain.
     """
     digest = salted_hmac(
         "newsletters.issue_message_id", f"{issue_id}.{subscriber_id}"
