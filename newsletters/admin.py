@@ -277,11 +277,6 @@ class IssueAdmin(TranslationAdmin):
                 view(self.progress_view, ["GET"]),
                 name="newsletters_issue_progress",
             ),
-            path(
-                "<int:pk>/resend-in-doubt/",
-                view(self.resend_in_doubt_view, ["POST"]),
-                name="newsletters_issue_resend_in_doubt",
-            ),
             *super().get_urls(),
         ]
 
@@ -448,29 +443,11 @@ class IssueAdmin(TranslationAdmin):
             ],
             "total": sum(progress.values()),
             "settled": settled,
-            "in_doubt": services.issue_in_doubt_count(issue=issue),
-            "may_send": self.may_send(request),
+            "retransmitted": services.issue_retransmitted_count(issue=issue),
             "running": issue.status == Issue.Status.SENDING,
         }
         return TemplateResponse(
             request, "admin/newsletters/issue/progress.html", context
-        )
-
-    def resend_in_doubt_view(self, request, pk):
-        issue = self._issue(request, pk, send=True)
-        count = services.issue_resend_in_doubt(issue=issue)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d delivery queued again.",
-                "%(count)d deliveries queued again.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(
-            reverse("admin:newsletters_issue_progress", args=[issue.pk])
         )
 
 

@@ -9,11 +9,22 @@ its state says what happened:
                         |--permanent refusal (5xx)--> failed, or bounced when the
                         |                             address itself is refused
                         '--the worker died or lost the server mid-message
-                                                  --> failed, "in doubt" (below)
+                             --> queued again, same Message-ID (below),
+                                 failed after MAX_ATTEMPTS
     queued or sending, subscriber gone --> cancelled
     sent --provider's bounce webhook--> bounced
 
-What is exactly-once and what is not:
+What is exactly-once, and how:
+
+SMTP alone cannot give it: the server may commit a message just before the
+sender dies, before the sender can write down that it did. So the transport
+is at-least-once and the receiving end is idempotent: every attempt at one
+delivery carries the same Message-ID (emails.issue_message_id), which by
+RFC 5322 makes a retransmission the same message, and Gmail and many mail
+programs file a repeat of a Message-ID as one message. What the rules below
+guarantee: each subscriber is sent one Message-ID per issue, at least once
+(unless the server refuses it or MAX_ATTEMPTS runs out), and transmitted a
+second time only after an interruption mid-message.
 
 1. A batch claims rows with SELECT ... FOR UPDATE SKIP LOCKED and commits them
    as `sending`, with its own claim id and a lease, before any SMTP traffic;
@@ -21,24 +32,27 @@ What is exactly-once and what is not:
 2. It sends its rows one at a time, in id order, over one SMTP connection,
    and marks each `sent` in its own committed UPDATE as soon as the server
    has accepted it, before touching the next. `sent` is final: no code moves
-   a sent row back to `queued`. So every row marked sent was sent once and is
-   never sent again.
+   a sent row back to `queued`. So a row marked sent is never transmitted
+   again.
 3. Hence, in a claim whose worker died (its lease ran out without being
    renewed), the rows before the lowest-id row still `sending` are settled,
    the rows after it were never handed to SMTP, and only that one row is in
    doubt: the server may have accepted it just before the crash, or not.
-4. The rule for an expired lease (`reconcile_expired`): the in-doubt row
-   becomes `failed` with last_error IN_DOUBT and is not resent on its own
-   (at most once: a person is never sent an issue twice); the rest of the
-   claim goes back to `queued` and the next batch sends it (nothing is
-   dropped silently). The admin shows how many are in doubt, and an editor
-   may queue them again (`issue_resend_in_doubt`), accepting that those few
-   people might get the issue twice.
+4. The rule for an expired lease (`reconcile_expired`): the in-doubt row goes
+   back to `queued`, counted in its `retransmitted` column, and the next
+   batch transmits it again under the same Message-ID: nothing is dropped,
+   and if the first transmission did arrive, the person still has one
+   message. The rest of the claim goes back to `queued` as well. A row that
+   has had MAX_ATTEMPTS is `failed` instead, so a message that kills its
+   worker every time cannot loop. A connection that breaks mid-message in
+   `send_batch` is the same doubt and is handled the same way (after a
+   back-off). The admin's progress page shows how many were retransmitted.
 5. A worker that was only slow and finds its lease taken (a mark or a lease
    renewal that updates no row) stops at once: after a reconciliation it can
    at most finish the one message it was already sending, which the rule has
-   marked in doubt, not requeued. A database restart is the same case: the
-   mark fails, the worker stops, the lease runs out, the rule applies.
+   queued again: one more transmission of the same Message-ID, never a
+   second message. A database restart is the same case: the mark fails, the
+   worker stops, the lease runs out, the rule applies.
 
 The throttle is a token bucket in one PostgreSQL row, refilled by the
 database clock and taken from with one atomic UPDATE, so the provider's rate
@@ -62,7 +76,8 @@ from .models import Issue
 
 logger = logging.getLogger(__name__)
 
-IN_DOUBT = "interrupted while sending: may have been delivered"
+IN_DOUBT = "interrupted while sending: queued again with the same Message-ID"
+GAVE_UP_IN_DOUBT = "gave up: interrupted while sending at every attempt"
 MAX_ATTEMPTS = 6
 THROTTLE_NAME = "smtp"
 # pg_advisory_xact_lock key: one reconciler at a time, so a dead claim is
@@ -93,6 +108,7 @@ class BatchResult:
     bounced: int = 0
     retrying: int = 0
     cancelled: int = 0
+    # Interrupted mid-message, so queued again for the same Message-ID.
     in_doubt: int = 0
     released: int = 0
     errors: list[str] = field(default_factory=list)
@@ -339,17 +355,30 @@ def send_batch(
                 continue
             except Exception as error:
                 # The connection broke mid-message: the server may or may not
-                # have taken it. At most once: do not resend it blindly.
-                _mark(
-                    row.delivery_id,
-                    claim_id,
-                    "state = 'failed', last_error = %s",
-                    [IN_DOUBT],
-                )
-                result.in_doubt += 1
+                # have taken it. Transmit it again later with the same
+                # Message-ID (see the module docstring).
+                if row.attempts < MAX_ATTEMPTS:
+                    _mark(
+                        row.delivery_id,
+                        claim_id,
+                        "state = 'queued', last_error = %s, "
+                        "retransmitted = retransmitted + 1, "
+                        "next_attempt_at = now() + make_interval(secs => %s)",
+                        [IN_DOUBT, backoff(row.attempts).total_seconds()],
+                    )
+                    result.in_doubt += 1
+                else:
+                    _mark(
+                        row.delivery_id,
+                        claim_id,
+                        "state = 'failed', last_error = %s",
+                        [GAVE_UP_IN_DOUBT],
+                    )
+                    result.failed += 1
                 result.errors.append(type(error).__name__)
                 logger.warning(
-                    "Issue %s: delivery %s in doubt (%s)",
+                    "Issue %s: delivery %s interrupted mid-message (%s); "
+                    "queued again with the same Message-ID",
                     issue.pk,
                     row.delivery_id,
                     type(error).__name__,
@@ -381,7 +410,8 @@ def send_batch(
 def reconcile_expired() -> tuple[int, int]:
     """Apply the lease rule to claims whose worker stopped renewing them.
 
-    Returns (rows marked in doubt, rows queued again).
+    Returns (rows in doubt, queued again for the same Message-ID or failed
+    after MAX_ATTEMPTS; the other rows of those claims, queued again).
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RECONCILE_LOCK_KEY])
@@ -406,11 +436,22 @@ def reconcile_expired() -> tuple[int, int]:
             cursor.execute(
                 """
                 UPDATE newsletters_delivery
-                SET state = 'failed', last_error = %s, claim = NULL,
-                    lease_until = NULL, updated_at = now()
-                WHERE id = ANY(%s)
+                SET state = CASE WHEN attempts >= %(max)s
+                        THEN 'failed' ELSE 'queued' END,
+                    last_error = CASE WHEN attempts >= %(max)s
+                        THEN %(gave_up)s ELSE %(in_doubt)s END,
+                    retransmitted = retransmitted
+                        + CASE WHEN attempts >= %(max)s THEN 0 ELSE 1 END,
+                    next_attempt_at = now(), claim = NULL, lease_until = NULL,
+                    updated_at = now()
+                WHERE id = ANY(%(ids)s)
                 """,
-                [IN_DOUBT, in_doubt],
+                {
+                    "max": MAX_ATTEMPTS,
+                    "gave_up": GAVE_UP_IN_DOUBT,
+                    "in_doubt": IN_DOUBT,
+                    "ids": in_doubt,
+                },
             )
         if requeue:
             cursor.execute(
@@ -424,9 +465,12 @@ def reconcile_expired() -> tuple[int, int]:
             )
     if in_doubt:
         logger.warning(
-            "Reconciled %s expired claims: %s deliveries in doubt, %s queued again",
+            "Reconciled %s expired claims: %s deliveries in doubt queued again "
+            "with the same Message-ID (or failed after %s attempts), "
+            "%s others queued again",
             len(in_doubt),
             len(in_doubt),
+            MAX_ATTEMPTS,
             len(requeue),
         )
     return len(in_doubt), len(requeue)

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count
-from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -517,6 +516,9 @@ def issue_send_test(*, issue: Issue, to: str) -> int:
     for code, _name in settings.LANGUAGES:
         rendered = issue_render(issue, code)
         message = issue_message(rendered, to=to, subscriber_id=0)
+        # A fresh Message-ID per test: with the delivery's stable one, a mail
+        # program would file a second test (after an edit) as a repeat.
+        del message.extra_headers["Message-ID"]
         message.subject = _("[Test] %(subject)s") % {"subject": message.subject}
         messages.append(message)
     from django.core.mail import get_connection
@@ -524,32 +526,7 @@ def issue_send_test(*, issue: Issue, to: str) -> int:
     return get_connection().send_messages(messages) or 0
 
 
-@transaction.atomic
-def issue_resend_in_doubt(*, issue: Issue) -> int:
-    """Queue again the deliveries left in doubt by a worker that died while
-    sending them (see newsletters/delivery.py). Those few people may get
-    the issue twice; an editor decides. Returns how many were queued."""
-    from .delivery import IN_DOUBT, start_batches
-
-    updated = Delivery.objects.filter(
-        issue=issue, state=Delivery.State.FAILED, last_error=IN_DOUBT
-    ).update(
-        state=Delivery.State.QUEUED,
-        last_error="",
-        # The database's clock, which the senders compare with.
-        next_attempt_at=Now(),
-        updated_at=timezone.now(),
-    )
-    if updated:
-        Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.SENDING)
-        start_batches(issue_id=issue.pk)
-    return updated
-
-
-def issue_in_doubt_count(*, issue: Issue) -> int:
-    """Deliveries a dead worker left in doubt (see newsletters/delivery.py)."""
-    from .delivery import IN_DOUBT
-
-    return Delivery.objects.filter(
-        issue=issue, state=Delivery.State.FAILED, last_error=IN_DOUBT
-    ).count()
+def issue_retransmitted_count(*, issue: Issue) -> int:
+    """Deliveries queued again after an interruption mid-message, each with
+    its first Message-ID (see newsletters/delivery.py)."""
+    return Delivery.objects.filter(issue=issue, retransmitted__gt=0).count()

@@ -52,7 +52,8 @@ def send_issue_batches(*, issue_id: int) -> dict:
     """Send an issue's due deliveries in batches (newsletters.delivery.send_issue).
 
     Retried if it crashes (a database restart, say): the rows it held come
-    back by the lease rule, so a retry never sends anyone twice.
+    back by the lease rule, so a retry never sends anyone a second message
+    (at most the interrupted one again, with the same Message-ID).
     """
     from .delivery import send_issue
 

@@ -11,7 +11,7 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from newsletters import delivery, services
+from newsletters import delivery, emails, services
 from newsletters.models import Delivery, Issue, Subscriber
 from newsletters.tasks import newsletter_tick
 
@@ -41,6 +41,47 @@ class UnreachableBackend(EmailBackend):
         raise ConnectionRefusedError("no server")
 
 
+class WorkerKilled(BaseException):
+    """What SIGKILL looks like from inside: nothing in send_batch runs after it."""
+
+
+# Message-IDs the backends below have already interrupted once.
+_interrupted: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _forget_interruptions():
+    _interrupted.clear()
+
+
+class AcceptedThenCutBackend(EmailBackend):
+    """The worst case of a broken connection: the server takes the message for
+    cut@, then the connection drops before the sender hears so. Once per
+    Message-ID; the next attempt goes through."""
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        for message in messages:
+            message_id = message.extra_headers["Message-ID"]
+            if message.to[0].startswith("cut") and message_id not in _interrupted:
+                _interrupted.add(message_id)
+                raise smtplib.SMTPServerDisconnected("gone")
+        return sent
+
+
+class AcceptedThenKilledBackend(EmailBackend):
+    """The server takes the message for killed@, then the worker dies (once)."""
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        for message in messages:
+            message_id = message.extra_headers["Message-ID"]
+            if message.to[0].startswith("killed") and message_id not in _interrupted:
+                _interrupted.add(message_id)
+                raise WorkerKilled
+        return sent
+
+
 LONG_AGO = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -59,6 +100,31 @@ def recipients():
 
 def states():
     return dict(Delivery.objects.values_list("subscriber__email", "state").order_by())
+
+
+def mailbox():
+    """Per recipient, the Message-IDs received, one entry per transmission."""
+    received = {}
+    for message in mail.outbox:
+        received.setdefault(message.to[0], []).append(message.message()["Message-ID"])
+    return received
+
+
+def expected_id(issue, email):
+    subscriber = Subscriber.objects.get(email=email)
+    return emails.issue_message_id(issue_id=issue.pk, subscriber_id=subscriber.pk)
+
+
+def expire_leases():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE newsletters_delivery SET lease_until = now() - interval '1 second' "
+            "WHERE state = 'sending'"
+        )
+
+
+def make_due():
+    Delivery.objects.filter(state="queued").update(next_attempt_at=LONG_AGO)
 
 
 # --- queuing ------------------------------------------------------------------
@@ -243,8 +309,10 @@ def test_an_unreachable_server_gives_every_row_back_for_later(issue, settings):
     assert set(Delivery.objects.values_list("state", flat=True)) == {"queued"}
 
 
-def test_a_connection_cut_mid_message_is_in_doubt_never_resent(issue, settings):
-    settings.EMAIL_BACKEND = "tests.newsletters.test_delivery.RefusingBackend"
+def test_a_connection_cut_mid_message_is_sent_again_with_the_same_message_id(
+    issue, settings
+):
+    settings.EMAIL_BACKEND = "tests.newsletters.test_delivery.AcceptedThenCutBackend"
     SubscriberFactory(email="a@example.org")
     SubscriberFactory(email="cut@example.org")
     SubscriberFactory(email="z@example.org")
@@ -252,24 +320,41 @@ def test_a_connection_cut_mid_message_is_in_doubt_never_resent(issue, settings):
     result = send_all(issue)
     assert result.in_doubt == 1
     row = Delivery.objects.get(subscriber__email="cut@example.org")
-    assert row.state == Delivery.State.FAILED and row.last_error == delivery.IN_DOUBT
-    assert services.issue_in_doubt_count(issue=issue) == 1
-    # The rows after it were given back, and a later batch sends them.
+    assert row.state == Delivery.State.QUEUED and row.retransmitted == 1
+    assert row.last_error == delivery.IN_DOUBT
+    # After a back-off, as for a temporary refusal: the server seemed unwell.
+    assert row.next_attempt_at > row.updated_at
+    assert services.issue_retransmitted_count(issue=issue) == 1
+    # The rows after it were given back, and a later batch sends them all.
     assert Delivery.objects.get(subscriber__email="z@example.org").state == "queued"
-    Delivery.objects.filter(state="queued").update(next_attempt_at=LONG_AGO)
+    make_due()
     send_all(issue)
-    assert recipients() == ["a@example.org", "z@example.org"]
+    cut = expected_id(issue, "cut@example.org")
+    assert mailbox() == {
+        "a@example.org": [expected_id(issue, "a@example.org")],
+        # Transmitted twice, one message: both carry the same Message-ID.
+        "cut@example.org": [cut, cut],
+        "z@example.org": [expected_id(issue, "z@example.org")],
+    }
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
 
 
-def test_an_editor_may_resend_the_in_doubt_ones(issue, settings):
+def test_a_connection_cut_at_every_attempt_gives_up_after_the_last(issue, settings):
     settings.EMAIL_BACKEND = "tests.newsletters.test_delivery.RefusingBackend"
     SubscriberFactory(email="cut@example.org")
     services.issue_queue(issue=issue)
-    send_all(issue)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.issue_resend_in_doubt(issue=issue) == 1
-    send_all(issue)
-    assert recipients() == ["cut@example.org"]
+    for _ in range(delivery.MAX_ATTEMPTS + 2):
+        make_due()
+        send_all(issue)
+    row = Delivery.objects.get()
+    assert row.state == Delivery.State.FAILED
+    assert row.last_error == delivery.GAVE_UP_IN_DOUBT
+    assert row.attempts == delivery.MAX_ATTEMPTS
+    assert row.retransmitted == delivery.MAX_ATTEMPTS - 1
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.SENT
 
 
 # --- a worker that dies (the lease rule) --------------------------------------
@@ -288,27 +373,91 @@ def crash_after(issue, *, sent: int, size: int = 5):
     return claim_id, rows
 
 
-def test_after_a_crash_only_the_row_in_flight_is_in_doubt_and_the_rest_are_sent(
-    issue,
-):
+def test_after_a_crash_the_row_in_flight_goes_again_and_the_rest_once(issue):
     subscribers = [SubscriberFactory() for _ in range(8)]
     services.issue_queue(issue=issue)
     _claim, rows = crash_after(issue, sent=2, size=5)
     in_doubt, requeued = delivery.reconcile_expired()
     assert (in_doubt, requeued) == (1, 2)
     doubtful = Delivery.objects.get(pk=rows[2].delivery_id)
-    assert doubtful.state == Delivery.State.FAILED
+    assert doubtful.state == Delivery.State.QUEUED and doubtful.retransmitted == 1
     assert doubtful.last_error == delivery.IN_DOUBT
     send_all(issue)
-    # Nobody twice: the 2 marked sent and the one in doubt are not sent again;
-    # everyone else once.
-    expected = {s.email for s in subscribers} - {
-        Subscriber.objects.get(pk=row.subscriber_id).email for row in rows[:3]
+    # The 2 marked sent are never sent again; everyone else (the one in doubt
+    # included) once, each with their own stable Message-ID.
+    settled = {Subscriber.objects.get(pk=row.subscriber_id) for row in rows[:2]}
+    expected = {
+        s.email: [emails.issue_message_id(issue_id=issue.pk, subscriber_id=s.pk)]
+        for s in subscribers
+        if s not in settled
     }
-    assert recipients() == sorted(expected)
-    assert Delivery.objects.filter(state="sent").count() == 7
+    assert mailbox() == expected
+    assert Delivery.objects.filter(state="sent").count() == 8
+    assert Delivery.objects.filter(retransmitted__gt=0).count() == 1
     issue.refresh_from_db()
     assert issue.status == Issue.Status.SENT
+
+
+def test_a_worker_killed_after_the_server_took_a_message_sends_it_again_as_the_same(
+    issue, settings
+):
+    settings.EMAIL_BACKEND = "tests.newsletters.test_delivery.AcceptedThenKilledBackend"
+    settings.NEWSLETTER_BATCH_SIZE = 10
+    for email in ("a@example.org", "b@example.org", "killed@example.org"):
+        SubscriberFactory(email=email)
+    SubscriberFactory(email="y@example.org")
+    SubscriberFactory(email="z@example.org")
+    services.issue_queue(issue=issue)
+    with pytest.raises(WorkerKilled):
+        send_all(issue)
+    # What the dead worker left: two rows sent, the rest of its claim sending.
+    assert sorted(mailbox()) == ["a@example.org", "b@example.org", "killed@example.org"]
+    assert Delivery.objects.filter(state="sending").count() == 3
+    expire_leases()
+    assert delivery.reconcile_expired() == (1, 2)
+    send_all(issue)
+    received = mailbox()
+    killed = expected_id(issue, "killed@example.org")
+    assert received.pop("killed@example.org") == [killed, killed]
+    assert received == {
+        email: [expected_id(issue, email)]
+        for email in (
+            "a@example.org",
+            "b@example.org",
+            "y@example.org",
+            "z@example.org",
+        )
+    }
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_a_row_in_doubt_at_its_last_attempt_fails_instead(issue):
+    SubscriberFactory()
+    SubscriberFactory()
+    services.issue_queue(issue=issue)
+    Delivery.objects.update(attempts=delivery.MAX_ATTEMPTS - 1)
+    _claim, rows = crash_after(issue, sent=0, size=2)
+    assert delivery.reconcile_expired() == (1, 1)
+    doubtful = Delivery.objects.get(pk=rows[0].delivery_id)
+    assert doubtful.state == Delivery.State.FAILED
+    assert doubtful.last_error == delivery.GAVE_UP_IN_DOUBT
+    assert doubtful.retransmitted == 0
+    # The row after it was never handed to SMTP: it still goes.
+    assert Delivery.objects.get(pk=rows[1].delivery_id).state == "queued"
+
+
+def test_a_sent_row_is_never_sent_again(issue):
+    SubscriberFactory()
+    services.issue_queue(issue=issue)
+    send_all(issue)
+    assert len(mail.outbox) == 1
+    # Whatever the lease rule and the batches do next, a sent row stays sent.
+    expire_leases()
+    assert delivery.reconcile_expired() == (0, 0)
+    Delivery.objects.update(next_attempt_at=LONG_AGO)
+    Issue.objects.filter(pk=issue.pk).update(status="sending")
+    assert send_all(issue).claimed == 0
+    assert len(mail.outbox) == 1
 
 
 def test_a_live_lease_is_left_alone(issue):
@@ -443,6 +592,9 @@ def test_a_test_send_goes_to_one_address_in_every_language(issue):
     assert [m.to for m in mail.outbox] == [["editor@example.org"]] * 2
     assert all(m.subject.startswith("[Test]") for m in mail.outbox)
     assert not Delivery.objects.exists()
+    # A fresh Message-ID each time, so a second test is not filed as a repeat.
+    services.issue_send_test(issue=issue, to="editor@example.org")
+    assert len({m.message()["Message-ID"] for m in mail.outbox}) == 4
 
 
 def test_the_batch_task_sends_and_reports_counts_only(issue):

@@ -69,3 +69,45 @@ def test_a_sent_issue_carries_it(campaign):
     services.issue_queue(issue=issue)
     delivery.send_issue(issue_id=issue.pk, rate=0)
     assert "A campaign run by Memoria & Justicia" in mail.outbox[0].body
+
+
+# --- the Message-ID: one per (issue, subscriber), the same at every attempt ---
+def test_every_attempt_at_a_delivery_carries_the_same_message_id(settings):
+    settings.SITE_URL = "https://peru.example"
+    issue = IssueFactory()
+    subscriber = SubscriberFactory(email="someone@example.org")
+    ids = {
+        emails.issue_message(
+            emails.issue_render(issue, language),
+            to=subscriber.email,
+            subscriber_id=subscriber.pk,
+        ).message()["Message-ID"]
+        for language in ("en", "en", "es")
+    }
+    assert ids == {
+        emails.issue_message_id(issue_id=issue.pk, subscriber_id=subscriber.pk)
+    }
+    (message_id,) = ids
+    assert message_id.startswith(f"<issue-{issue.pk}.{subscriber.pk}.")
+    assert message_id.endswith("@peru.example>")
+    # Nothing of the person in it: neither the address nor its parts.
+    assert "someone" not in message_id and "example.org" not in message_id
+
+
+def test_the_message_id_differs_across_subscribers_and_issues():
+    first, second = IssueFactory(), IssueFactory()
+    a, b = SubscriberFactory(), SubscriberFactory()
+    ids = {
+        emails.issue_message_id(issue_id=issue.pk, subscriber_id=subscriber.pk)
+        for issue in (first, second)
+        for subscriber in (a, b)
+    }
+    assert len(ids) == 4
+
+
+def test_the_message_id_is_keyed_by_the_secret(settings):
+    before = emails.issue_message_id(issue_id=1, subscriber_id=2)
+    settings.SECRET_KEY = "another secret key, long enough for the checks......"
+    after = emails.issue_message_id(issue_id=1, subscriber_id=2)
+    assert before != after
+    assert before.split(".")[:2] == after.split(".")[:2]

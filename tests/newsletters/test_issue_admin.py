@@ -101,6 +101,26 @@ def test_the_send_step_shows_the_count_then_queues(editor_client):
     assert "Send to the list" not in change.content.decode()
 
 
+def test_progress_shows_how_many_were_retransmitted_after_an_interruption(
+    editor_client,
+):
+    issue = IssueFactory(status=Issue.Status.SENDING)
+    for _ in range(3):
+        Delivery.objects.create(issue=issue, subscriber=SubscriberFactory())
+    url = f"/admin/newsletters/issue/{issue.pk}/progress/"
+    assert 'id="issue-retransmitted"' not in editor_client.get(url).content.decode()
+    Delivery.objects.filter(pk__in=Delivery.objects.values("pk")[:2]).update(
+        retransmitted=1
+    )
+    page = editor_client.get(url).content.decode()
+    assert (
+        "2 deliveries were retransmitted after an interruption (same Message-ID)"
+        in page
+    )
+    # Retransmission is automatic now: no button to send anything again.
+    assert "resend" not in page and "<form" not in page.split('id="content-main"')[1]
+
+
 def test_sending_an_issue_with_a_draft_entry_is_explained(editor_client):
     issue = IssueFactory(entries=[EntryFactory(draft=True)])
     page = editor_client.get(f"/admin/newsletters/issue/{issue.pk}/send/")
