@@ -191,8 +191,11 @@ class Signature(models.Model):
     # Still standing; withdrawn and invalidated signatures are over for good.
     ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
 
+    # No index of its own: the unique (petition, email_normalised) and
+    # signature_petition_status_day both start with it, and every index is
+    # one more write on the sign POST.
     petition = models.ForeignKey(
-        Petition, on_delete=models.PROTECT, related_name="signatures"
+        Petition, on_delete=models.PROTECT, related_name="signatures", db_index=False
     )
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.PENDING
@@ -213,10 +216,11 @@ class Signature(models.Model):
     )
     country = CountryField(blank=True)
     postcode = models.CharField(max_length=16, blank=True)
+    # Indexed in Meta (signature_ip_hash): db_index on a CharField adds a
+    # second, LIKE-only index, which nothing uses.
     ip_hash = models.CharField(
         max_length=32,
         blank=True,
-        db_index=True,
         help_text=_(
             "A keyed hash of the signer's IP address; the address itself "
             "is never stored."
@@ -292,6 +296,8 @@ class Signature(models.Model):
             # rows arrive in time order, so a BRIN index (a few pages, next to
             # nothing to maintain on the sign POST) finds them.
             BrinIndex(fields=["created_at"], name="signature_created_brin"),
+            # Invalidating the signatures that share an address (exact match).
+            models.Index(fields=["ip_hash"], name="signature_ip_hash"),
             # The dashboard's counts by source, from the index alone; only
             # signatures that came with a label are in it, so it stays small
             # when most came straight to the page.

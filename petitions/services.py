@@ -57,9 +57,15 @@ def petition_refusal_message(petition: Petition, now=None) -> str:
     )
 
 
+class PetitionNotOpen(Exception):
+    """No petition open for signatures has this slug (none, a draft, closed,
+    or not open yet); the caller finds out which, off the hot path."""
+
+
 def signature_create(
     *,
-    petition: Petition,
+    petition: Petition | None = None,
+    petition_slug: str | None = None,
     full_name: str,
     email: str,
     country: str,
@@ -79,19 +85,25 @@ def signature_create(
     that they have already signed), at most SIGNATURE_MAX_REPEAT_EMAILS times.
     The caller cannot tell the cases apart from the outcome shown to the user.
 
+    Give the petition, or only its slug (the sign POST): the petition is then
+    found in the same statement that stores the row, and PetitionNotOpen is
+    raised if no open petition has that slug. A petition that is not open
+    raises ValidationError with the reason.
+
     With `rate_limit`, the request is counted in the same statement, and if a
     limit is exceeded nothing is stored and ratelimit.RateLimited is raised.
     """
+    if (petition is None) == (petition_slug is None):
+        raise TypeError("signature_create needs a petition or a petition_slug")
     now = now or timezone.now()
-    if not petition.is_accepting_signatures(now):
+    if petition is not None and not petition.is_accepting_signatures(now):
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
     cleaned = validators.clean_signer(
         full_name=full_name, email=email, country=country, postcode=postcode
     )
     email_normalised = validators.normalise_email(cleaned["email"])
-    signature_id = _signature_insert_unless_signed(
+    signature_id, petition_id = _signature_insert_unless_signed(
         {
-            "petition_id": petition.pk,
             "full_name": cleaned["full_name"],
             "email": cleaned["email"],
             "email_normalised": email_normalised,
@@ -105,27 +117,36 @@ def signature_create(
             "source": validators.clean_source(source),
             "created_at": now,
         },
-        rate_limit,
-        now,
+        petition_key=petition.pk if petition is not None else petition_slug,
+        rate_limit=rate_limit,
+        now=now,
     )
+    if petition_id is None:
+        if petition is None:
+            raise PetitionNotOpen(petition_slug)
+        # Closed between the caller's read and this statement.
+        petition.refresh_from_db()
+        raise ValidationError(petition_refusal_message(petition, now), code="closed")
     if signature_id is None:
+        petition = petition or Petition.objects.get(pk=petition_id)
         return _signature_repeat(petition=petition, email_normalised=email_normalised)
     return SignOutcome.CREATED
 
 
 def _signature_insert_unless_signed(
-    values: dict, rate_limit: ratelimit.Hit | None, now
-) -> int | None:
+    values: dict, *, petition_key: int | str, rate_limit: ratelimit.Hit | None, now
+) -> tuple[int | None, int | None]:
     """Insert the row (`values` by attribute name; every other column gets
-    its model default) and queue its e-mail; return its id, or None if this
-    address has signed.
+    its model default) into the open petition with this id or slug, and
+    queue its e-mail. Returns (the new row's id, or None if this address has
+    signed; the petition's id, or None if it is not open).
 
-    One statement (the sign POST's hot path): the rate limit's counting, the
-    row and its Procrastinate job are written together or not at all, in one
-    round trip and without a transaction block around them (a statement is
-    atomic by itself). The job goes in through procrastinate_defer_jobs_v1,
-    the function Procrastinate's own defer calls, with the task's configured
-    queue and priority.
+    One statement (the sign POST's hot path): the petition's lookup, the rate
+    limit's counting, the row and its Procrastinate job, together or not at
+    all, in one round trip and without a transaction block around them (a
+    statement is atomic by itself). The job goes in through
+    procrastinate_defer_jobs_v1, the function Procrastinate's own defer
+    calls, with the task's configured queue and priority.
 
     ON CONFLICT DO NOTHING rather than catching an IntegrityError: a unique
     violation makes PostgreSQL write the offending key, the signer's e-mail
@@ -138,7 +159,11 @@ def _signature_insert_unless_signed(
     if rate_limit is not None:
         rate_sql, params, counted = rate_limit.sql(now)
         rate_sql += ","
-    columns, signed_sql, job_params = _signature_insert_sql(rate_limit is not None)
+    by_slug = isinstance(petition_key, str)
+    columns, signed_sql, job_params = _signature_insert_sql(
+        rate_limited=rate_limit is not None, by_slug=by_slug
+    )
+    params += [petition_key, Petition.State.OPEN, now, now]
     # Plain Python values, which psycopg adapts itself: the columns are
     # strings, booleans, an integer and aware datetimes, so Django's per-field
     # preparation (and a model instance) only cost time (py-spy: a tenth of
@@ -149,20 +174,27 @@ def _signature_insert_unless_signed(
         cursor.execute(f"WITH {rate_sql} {signed_sql}", params)
         fetched = cursor.fetchall()
     if counted is not None:
-        wait = counted.wait([row[:3] for row in fetched if row[0] is not None])
+        wait = counted.wait([row[1:4] for row in fetched if row[0] == "rate"])
         if wait is not None:
             raise ratelimit.RateLimited(wait)
-    ids = [row[3] for row in fetched if row[3] is not None]
-    return ids[0] if ids else None
+    by_kind = {row[0]: row[2] for row in fetched if row[0] != "rate"}
+    return by_kind.get("signed"), by_kind.get("petition")
 
 
 @functools.cache
-def _signature_insert_sql(rate_limited: bool) -> tuple[list, str, list]:
+def _signature_insert_sql(
+    *, rate_limited: bool, by_slug: bool
+) -> tuple[list, str, list]:
     """The (attname, default) of each column, the SQL after the rate limit's
     CTEs, and the job's params: built once per process (building them per
     request cost a twentieth of the sign POST's CPU)."""
     meta = Signature._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    petition_field = meta.get_field("petition")
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not field.primary_key and field is not petition_field
+    ]
     columns = []
     for field in fields:
         # A callable default (created_at's) would be frozen here: such a
@@ -172,6 +204,8 @@ def _signature_insert_sql(rate_limited: bool) -> tuple[list, str, list]:
             default = field.get_db_prep_save(field.get_default(), connection)
         columns.append((field.attname, default))
     quote = connection.ops.quote_name
+    petitions = Petition._meta
+    petition_lookup = quote(petitions.get_field("slug" if by_slug else "id").column)
     conflict_columns = ", ".join(
         quote(meta.get_field(name).column) for name in ("petition", "email_normalised")
     )
@@ -180,21 +214,31 @@ def _signature_insert_sql(rate_limited: bool) -> tuple[list, str, list]:
     values = ", ".join(
         f"%s::{field.db_type(connection).split('(')[0]}" for field in fields
     )
-    # Each row names what it carries: rate-limit counts, or the new ids.
+    # Each row names what it carries: ("rate", key, start, hits) per rate-limit
+    # window, ("petition", NULL, id) if the petition is open, ("signed",
+    # NULL, id) if the row was stored.
     select = (
-        "SELECT NULL::text, NULL::bigint, NULL::bigint, signed.id, queued.job_id "
+        "SELECT 'petition', NULL::text, id, NULL::bigint FROM open_petition "
+        "UNION ALL SELECT 'signed', NULL::text, signed.id, queued.job_id "
         "FROM signed, queued"
     )
     if rate_limited:
-        select = (
-            "SELECT key, start, hits, NULL::bigint, NULL::bigint FROM rate_hits "
-            f"UNION ALL {select}"
-        )
+        select = f"SELECT 'rate', key, start, hits FROM rate_hits UNION ALL {select}"
+    # Petition.is_accepting_signatures, in SQL.
     sql = f"""
+            open_petition AS (
+                SELECT {quote(petitions.pk.column)} AS id
+                FROM {quote(petitions.db_table)}
+                WHERE {petition_lookup} = %s AND state = %s
+                  AND (opens_at IS NULL OR opens_at <= %s::timestamptz)
+                  AND (closes_at IS NULL OR %s::timestamptz < closes_at)
+            ),
             signed AS (
                 INSERT INTO {quote(meta.db_table)}
-                ({", ".join(quote(field.column) for field in fields)})
-                SELECT {values} WHERE {allowed}
+                ({quote(petition_field.column)},
+                 {", ".join(quote(field.column) for field in fields)})
+                SELECT open_petition.id, {values} FROM open_petition
+                WHERE {allowed}
                 ON CONFLICT ({conflict_columns}) DO NOTHING
                 RETURNING {quote(meta.pk.column)} AS id
             ),

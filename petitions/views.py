@@ -130,39 +130,47 @@ def _public_petition(slug) -> Petition | None:
     return None if row is None else Petition.from_db("default", _PETITION_COLUMNS, row)
 
 
-@cross_origin_protected
-@require_POST
-def petition_sign(request, slug):
+def _refused(request, petition):
+    return render(
+        request,
+        "petitions/refused.html",
+        {"petition": petition, "message": services.petition_refusal_message(petition)},
+        status=403,
+    )
+
+
+def _public_petition_or_404(slug) -> Petition:
     # A draft answers exactly like an unknown slug, so its address stays secret.
     petition = _public_petition(slug)
     if petition is None:
         raise Http404
-    if not petition.is_accepting_signatures():
-        return render(
-            request,
-            "petitions/refused.html",
-            {
-                "petition": petition,
-                "message": services.petition_refusal_message(petition),
-            },
-            status=403,
-        )
+    return petition
+
+
+@cross_origin_protected
+@require_POST
+def petition_sign(request, slug):
     ip_hash = ratelimit.request_ip_hash(request)
     rate_limit = ratelimit.Hit(
         scope="sign", client=ip_hash, limits=ratelimit.sign_limits()
     )
     form = SignatureForm(request.POST)
-    # Checked before the database: it needs none. Every request is counted by
-    # the rate limit; an accepted one in the same statement as its row and its
-    # e-mail task (signature_create), one round trip and one commit.
+    # Checked before the database: it needs none. A valid form goes straight
+    # to signature_create, which finds the petition, counts the request for
+    # the rate limit and stores the row and its e-mail task in one statement
+    # (one round trip, one commit); only the other answers read the petition.
+    petition = None
     wait = None
     if form.is_bot or not form.is_valid():
+        petition = _public_petition_or_404(slug)
+        if not petition.is_accepting_signatures():
+            return _refused(request, petition)
         wait = rate_limit.count()
     else:
         data = form.cleaned_data
         try:
             services.signature_create(
-                petition=petition,
+                petition_slug=slug,
                 full_name=data["full_name"],
                 email=data["email"],
                 country=data["country"],
@@ -175,6 +183,8 @@ def petition_sign(request, slug):
             )
         except ratelimit.RateLimited as limited:
             wait = limited.wait
+        except services.PetitionNotOpen:
+            return _refused(request, _public_petition_or_404(slug))
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 for field, errors in error.error_dict.items():
@@ -184,6 +194,7 @@ def petition_sign(request, slug):
             # Refused before the statement that counts: counted here.
             wait = rate_limit.count()
     if wait is not None:
+        petition = petition or _public_petition_or_404(slug)
         response = render(
             request,
             "petitions/rate_limited.html",
@@ -194,9 +205,11 @@ def petition_sign(request, slug):
         return response
     if form.is_bot or not form.errors:
         return HttpResponseRedirect(
-            reverse("petitions:check_inbox", kwargs={"slug": petition.slug}),
-            status=303,
+            reverse("petitions:check_inbox", kwargs={"slug": slug}), status=303
         )
+    petition = petition or _public_petition_or_404(slug)
+    if not petition.is_accepting_signatures():
+        return _refused(request, petition)
     context = {
         **petition_context(petition, form),
         "canonical_path": petition.get_absolute_url(),

@@ -232,3 +232,48 @@ def test_public_first_name_never_shows_the_surname():
 def test_signing_records_the_campaign_source_folded_to_a_safe_label(sign):
     sign(source="  Newsletter-JULY <script>  ")
     assert Signature.objects.get().source == "newsletter-july-script"
+
+
+SIGNER = {"full_name": "Ana Quispe", "email": "ana@example.org", "country": "PE"}
+
+
+def test_signing_by_slug_stores_the_row_in_the_open_petition():
+    petition = PetitionFactory()
+    outcome = services.signature_create(petition_slug=petition.slug, **SIGNER)
+    assert outcome is SignOutcome.CREATED
+    assert Signature.objects.get().petition == petition
+
+
+@pytest.mark.parametrize(
+    "petition_kwargs",
+    [
+        {"state": Petition.State.DRAFT},
+        {"state": Petition.State.CLOSED},
+        {"opens_at": timezone.now() + datetime.timedelta(hours=1)},
+        {"closes_at": timezone.now() - datetime.timedelta(seconds=1)},
+    ],
+)
+def test_signing_by_slug_a_petition_that_is_not_open_stores_nothing(petition_kwargs):
+    petition = PetitionFactory(**petition_kwargs)
+    with pytest.raises(services.PetitionNotOpen):
+        services.signature_create(petition_slug=petition.slug, **SIGNER)
+    assert not Signature.objects.exists()
+
+
+def test_a_petition_closed_since_the_caller_read_it_is_refused():
+    petition = PetitionFactory()
+    Petition.objects.filter(pk=petition.pk).update(state=Petition.State.CLOSED)
+    with pytest.raises(ValidationError) as refused:
+        services.signature_create(petition=petition, **SIGNER)
+    assert refused.value.code == "closed"
+    assert not Signature.objects.exists()
+
+
+def test_signing_needs_exactly_one_of_petition_and_slug():
+    petition = PetitionFactory()
+    with pytest.raises(TypeError):
+        services.signature_create(**SIGNER)
+    with pytest.raises(TypeError):
+        services.signature_create(
+            petition=petition, petition_slug=petition.slug, **SIGNER
+        )

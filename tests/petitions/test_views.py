@@ -1,9 +1,11 @@
+import datetime
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from petitions import services, tokens
 from petitions.models import Petition, Signature
@@ -125,6 +127,32 @@ def test_closed_petition_shows_a_message_instead_of_the_form(client):
     assert not Signature.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "window, message",
+    [
+        ({"opens_at": datetime.timedelta(days=1)}, "not open for signatures yet"),
+        ({"closes_at": -datetime.timedelta(minutes=1)}, "has closed"),
+    ],
+)
+@pytest.mark.parametrize("form_valid", [True, False])
+def test_signing_outside_the_petitions_dates_is_refused(
+    client, window, message, form_valid
+):
+    now = timezone.now()
+    petition = PetitionFactory(**{name: now + delta for name, delta in window.items()})
+    data = VALID if form_valid else {**VALID, "email": "not an address"}
+    response = client.post(sign_url(petition), data)
+    assert response.status_code == 403
+    assert message in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_signing_an_unknown_petition_is_404(client):
+    response = client.post("/petitions/no-such-petition/sign/", VALID)
+    assert response.status_code == 404
+    assert not Signature.objects.exists()
+
+
 def test_signing_redirects_to_check_your_inbox(client, petition):
     response = client.post(sign_url(petition), VALID)
     assert response.status_code == 303
@@ -199,12 +227,10 @@ def test_a_refused_signature_queues_no_email_and_a_valid_one_counts(
     assert list(Signature.objects.values_list("email", flat=True)) == [VALID["email"]]
 
 
-def test_signing_is_the_lookup_and_one_statement(
-    client, petition, django_assert_num_queries
-):
-    # The rate limit, the row and its e-mail job travel together: no
-    # BEGIN/SAVEPOINT/COMMIT round trips around them.
-    with django_assert_num_queries(2):
+def test_signing_is_one_statement(client, petition, django_assert_num_queries):
+    # The petition's lookup, the rate limit, the row and its e-mail job travel
+    # together: no BEGIN/SAVEPOINT/COMMIT round trips around them.
+    with django_assert_num_queries(1):
         response = client.post(sign_url(petition), VALID)
     assert response.status_code == 303
     signature = Signature.objects.get()
