@@ -113,6 +113,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "peru_campaign.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Public pages are compressed here, once per rendering, and nginx caches
+    # the compressed copy (deploy/nginx). Safe with secrets in a page too:
+    # Django masks CSRF tokens per response and pads compressed output with
+    # random bytes ("Heal the BREACH").
+    "django.middleware.gzip.GZipMiddleware",
     # Before CommonMiddleware validates the host: load balancers probe by IP.
     "peru_campaign.middleware.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -70,10 +70,16 @@ manage collectstatic --noinput -v0
 manage shell -v0 -c "from scripts.bench_support import reset, settle; reset(); settle()"
 
 pages=(/petitions/bench/ /es/petitions/bench/ / /petitions/bench.json)
-declare -A ceiling_url
+# As browsers ask for them (Accept-Encoding: gzip), beside a file of the
+# compressed size.
+gzip_pages=(/petitions/bench/ /)
+declare -A ceiling_url gzip_ceiling_url
 while read -r path size url; do
   ceiling_url[$path]=$url
 done < <(manage shell -v0 -c "from scripts.bench_support import write_ceiling_files; write_ceiling_files('${pages[*]}'.split())")
+while read -r path size url; do
+  gzip_ceiling_url[$path]=$url
+done < <(manage shell -v0 -c "from scripts.bench_support import write_ceiling_files; write_ceiling_files('${gzip_pages[*]}'.split(), compressed=True)")
 
 # The ceiling view for signing lives in scripts/bench_urls.py.
 DJANGO_SETTINGS_MODULE=scripts.bench_settings SERVE_KEEP_DB=1 PORT="$SERVE_PORT" BIN="$BIN" \
@@ -98,11 +104,12 @@ server=$(curl -fs -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) ==
 
 # Best of two runs after a warm-up: the machine's other tenants make single
 # runs vary by a tenth or more. Any non-2xx/3xx response fails the bench.
-rate() {
+rate() {  # path [wrk options]
   local path=$1 best=0 output
-  wrk -t2 -c"$CLIENTS" -d3s "$BASE$path" >/dev/null  # warm up
+  shift
+  wrk -t2 -c"$CLIENTS" -d3s "$@" "$BASE$path" >/dev/null  # warm up
   for _ in 1 2; do
-    output=$(wrk -t2 -c"$CLIENTS" -d"${DURATION_PAGE}s" "$BASE$path")
+    output=$(wrk -t2 -c"$CLIENTS" -d"${DURATION_PAGE}s" "$@" "$BASE$path")
     if grep -q "Non-2xx or 3xx" <<<"$output"; then
       # rate runs in a subshell: the failure goes through a file.
       echo "$path: $(grep 'Non-2xx' <<<"$output" | tr -s ' ')" >>"$non2xx"
@@ -120,6 +127,13 @@ measure_pages() {
     static=$(rate "${ceiling_url[$path]}")
     page_lines+=("$(printf '%-26s %-22s %8.0f/s  static same size %8.0f/s  %3.0f%%' \
       "$path" "$label" "$page" "$static" "$(python3 -c "print(100 * $page / $static)")")")
+    echo "   ${page_lines[-1]}"
+  done
+  for path in "${gzip_pages[@]}"; do
+    page=$(rate "$path" -H "Accept-Encoding: gzip")
+    static=$(rate "${gzip_ceiling_url[$path]}")
+    page_lines+=("$(printf '%-26s %-22s %8.0f/s  static same size %8.0f/s  %3.0f%%' \
+      "$path gzip" "$label" "$page" "$static" "$(python3 -c "print(100 * $page / $static)")")")
     echo "   ${page_lines[-1]}"
   done
 }

@@ -144,19 +144,25 @@ def seed(total: int) -> None:
     signature_counts_reconcile(petition=petition)
 
 
-def write_ceiling_files(paths: list[str]) -> None:
+def write_ceiling_files(paths: list[str], *, compressed: bool = False) -> None:
     """For each page, a static file of the same size, for the server in front
     to serve as the ceiling of what that page could do. Prints, per path,
-    `path size static-url`."""
+    `path size static-url`.
+
+    compressed: the size of the page as a browser gets it (gzip), in a file
+    nginx sends as it is (.bin: no type nginx would compress again)."""
     root = Path(settings.STATIC_ROOT) / CEILING_DIR
     root.mkdir(parents=True, exist_ok=True)
     client = Client()
+    headers = {"accept_encoding": "gzip"} if compressed else {}
     for path in paths:
-        response = client.get(path)
+        response = client.get(path, headers=headers)
         if response.status_code != 200:
             raise SystemExit(f"bench: {path} answered {response.status_code}")
+        if compressed and response.get("Content-Encoding") != "gzip":
+            raise SystemExit(f"bench: {path} did not come compressed")
         size = len(response.content)
-        name = f"{size}.html"
+        name = f"{size}.bin" if compressed else f"{size}.html"
         (root / name).write_bytes(b"x" * size)
         print(path, size, f"{settings.STATIC_URL}{CEILING_DIR}/{name}")
 

@@ -5,6 +5,7 @@ small HTTP server on a Unix socket that answers with the caching headers each
 test needs and counts what reaches it. No database: nothing here is Django's.
 """
 
+import gzip
 import http.client
 import json
 import shutil
@@ -43,6 +44,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         for name, value in headers.items():
             self.send_header(name, value)
+        # As Django's GZipMiddleware does.
+        if "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -72,6 +78,7 @@ class Handler(BaseHTTPRequestHandler):
                     "x_forwarded_for": self.headers.get_all("X-Forwarded-For"),
                     "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
                     "host": self.headers.get("Host"),
+                    "accept_encoding": self.headers.get("Accept-Encoding"),
                     "body_length": len(body),
                     "padding": "campaign " * (300 if path.endswith("big") else 0),
                 }
@@ -251,3 +258,19 @@ def test_pages_are_compressed_on_the_way_out(front):
     response, data = get(port, "/public/big")
     assert response.getheader("Content-Encoding") is None
     assert len(data) > 2700
+
+
+def test_compressed_and_plain_copies_are_cached_apart(front):
+    port, upstream = front
+    spellings = ["gzip", "gzip, deflate, br, zstd", "br;q=1.0, gzip;q=0.8"]
+    for spelling in spellings:
+        response, data = get(port, "/public/encoded", {"Accept-Encoding": spelling})
+        assert response.getheader("Content-Encoding") == "gzip"
+        # Django was asked for exactly gzip, once, whatever the browser wrote.
+        assert json.loads(gzip.decompress(data))["accept_encoding"] == "gzip"
+    assert upstream.hits["/public/encoded"] == 1
+    response, data = get(port, "/public/encoded")
+    assert response.getheader("Content-Encoding") is None
+    # A client that takes no gzip gets a plain copy of its own.
+    assert json.loads(data)["accept_encoding"] in ("", None)
+    assert upstream.hits["/public/encoded"] == 2

@@ -1,6 +1,8 @@
 """Public pages are the same for everyone and say so to caches; personal ones
 never reach a shared cache; and every change shows on the next render."""
 
+import gzip
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -148,3 +150,19 @@ def _page_keys():
     with connection.cursor() as cursor:
         cursor.execute("SELECT cache_key FROM django_cache")
         return [row[0].split(":", 2)[-1] for row in cursor.fetchall()]
+
+
+def test_public_pages_come_compressed_to_browsers_that_take_gzip(petition):
+    # Compressed once per rendering: the copy nginx caches for every browser.
+    for url in public_urls(petition):
+        plain = Client().get(url)
+        packed = Client().get(url, headers={"accept_encoding": "gzip, deflate, br"})
+        assert packed["Cache-Control"] == PUBLIC, url
+        assert "Accept-Encoding" in packed["Vary"], url
+        if packed["Content-Type"].startswith("text/html"):
+            assert packed["Content-Encoding"] == "gzip", url
+        # A tiny answer (the JSON) stays plain when compressing would grow it.
+        if packed.get("Content-Encoding") == "gzip":
+            assert gzip.decompress(packed.content) == plain.content, url
+        else:
+            assert packed.content == plain.content, url
