@@ -27,7 +27,9 @@ def test_no_summary_before_the_form_is_sent():
 
 
 def test_summary_lists_errors_without_a_field_first_then_links_to_fields():
-    form = SignatureForm({"full_name": "Ana Quispe", "consent": "on"})
+    # No consent: refused by the form itself, which then applies the signer
+    # rules too, so the missing address and country are listed as well.
+    form = SignatureForm({"full_name": "Ana Quispe"})
     assert not form.is_valid()
     form.add_error(None, "This petition closed a moment ago.")
     html = render_sign_form(form)

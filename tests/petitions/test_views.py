@@ -188,6 +188,22 @@ def test_bad_input_re_renders_the_form_with_messages(client, petition):
     assert not Signature.objects.exists()
 
 
+def test_bad_details_with_consent_are_all_explained_at_once(client, petition):
+    # The form is otherwise fine: the rules are signature_create's, and each
+    # of its messages lands beside its field.
+    response = client.post(
+        sign_url(petition),
+        {**VALID, "full_name": "=cmd", "email": "nope", "country": "ZZ"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "cannot start with =" in html
+    assert "e-mail address like" in html
+    assert "Choose your country" in html
+    assert html.count('aria-invalid="true"') >= 3
+    assert not Signature.objects.exists()
+
+
 def test_bad_uk_postcode_is_explained(client, petition):
     response = client.post(
         sign_url(petition), {**VALID, "country": "GB", "postcode": "123"}
