@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from psycopg.types.json import Jsonb
 
 from . import validators
 from .models import Petition, Signature, SignatureExport
@@ -177,16 +178,30 @@ LABELLED_SOURCES_SQL = """
 
 _DELIVERY_COLUMNS = [
     _spreadsheet_safe("s.full_name"),
-    _spreadsheet_safe("coalesce(names.name, s.country)"),
+    _spreadsheet_safe("s.country_name"),
     _spreadsheet_safe("s.postcode"),
-    "to_char(s.confirmed_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD')",
+    # A date, which COPY writes as YYYY-MM-DD under DateStyle ISO (_stream
+    # sets it): a third of the time of to_char's formatting.
+    "(s.confirmed_at AT TIME ZONE %(tz)s)::date",
 ]
 
+# The country's name is a key lookup in one jsonb object (a binary search),
+# not a join: without a join the rows come in the order of the index
+# signature_petition_status_day, and the export streams from it with a small
+# incremental sort instead of sorting a million finished rows on disk. OFFSET
+# 0 keeps the inner query apart, so each lookup runs once per row, not once
+# per mention in the spreadsheet-safe CASEs.
 _DELIVERY_SQL = """
     SELECT {columns}
-    FROM petitions_signature AS s
-    {join}
-    WHERE s.petition_id = %(petition_id)s AND s.status = %(confirmed)s
+    FROM (
+        SELECT s.id, s.full_name, s.postcode, s.email, s.confirmed_at,
+               coalesce(%(country_names_by_code)s ->> s.country, s.country)
+                   AS country_name
+        FROM petitions_signature AS s
+        WHERE s.petition_id = %(petition_id)s AND s.status = %(confirmed)s
+        ORDER BY s.confirmed_at, s.id
+        OFFSET 0
+    ) AS s
     ORDER BY s.confirmed_at, s.id
 """
 
@@ -226,16 +241,18 @@ def export_query(
         return header, BY_SOURCE_SQL, params
     with translation.override("en"):
         named = list(countries)
-    params["country_codes"] = [country.code for country in named]
-    params["country_names"] = [str(country.name) for country in named]
     if kind == Kind.BY_COUNTRY:
+        params["country_codes"] = [country.code for country in named]
+        params["country_names"] = [str(country.name) for country in named]
         return header, _BY_COUNTRY_SQL, params
     columns = list(_DELIVERY_COLUMNS)
     if with_emails:
         header.append("E-mail")
         columns.append(_spreadsheet_safe("s.email"))
-    sql = _DELIVERY_SQL.format(columns=", ".join(columns), join=_COUNTRY_NAMES_JOIN)
-    return header, sql, params
+    params["country_names_by_code"] = Jsonb(
+        {country.code: str(country.name) for country in named}
+    )
+    return header, _DELIVERY_SQL.format(columns=", ".join(columns)), params
 
 
 def export_filename(
@@ -327,6 +344,7 @@ def _stream(
         # around it: a transaction (or savepoint) of its own keeps that from
         # spoiling the caller's, and lets the record below be written.
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL DateStyle TO ISO")
             # PostgreSQL's COPY format csv quotes only where needed and ends
             # lines with \n; the header above is written the same way.
             copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"

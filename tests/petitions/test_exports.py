@@ -152,6 +152,26 @@ def test_delivery_list_has_names_countries_postcodes_and_dates_but_no_emails(
     ]
 
 
+def test_delivery_dates_are_iso_whatever_the_servers_date_style(petition):
+    # The dates are written by COPY, in the session's DateStyle, which the
+    # export sets; a server configured for another style changes nothing.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle TO 'SQL, DMY'")
+    try:
+        dates = [row[3] for row in _export(petition, "delivery")[1:]]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET DateStyle TO ISO")
+    assert dates == ["2026-03-01", "2026-03-03", "2026-03-03"]
+
+
+def test_a_country_code_without_a_name_is_written_as_the_code(petition):
+    ConfirmedSignatureFactory(petition=petition, full_name="Ana X", country="XK")
+    assert ["Ana X", "XK"] in [row[:2] for row in _export(petition, "delivery")]
+
+
 def test_delivery_list_with_emails_adds_the_address_as_typed(petition):
     rows = _export(petition, "delivery", with_emails=True)
     assert rows[0] == ["Full name", "Country", "Postcode", "Confirmed on", "E-mail"]
