@@ -102,39 +102,46 @@ fi
 for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5; done
 server=$(curl -fs -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
 
-# Best of two runs after a warm-up: the machine's other tenants make single
-# runs vary by a tenth or more. Any non-2xx/3xx response fails the bench.
-rate() {  # path [wrk options]
-  local path=$1 best=0 output
+# One wrk run; any non-2xx/3xx response fails the bench.
+run_wrk() {  # path [wrk options]
+  local path=$1 output
   shift
-  wrk -t2 -c"$CLIENTS" -d3s "$@" "$BASE$path" >/dev/null  # warm up
-  for _ in 1 2; do
-    output=$(wrk -t2 -c"$CLIENTS" -d"${DURATION_PAGE}s" "$@" "$BASE$path")
-    if grep -q "Non-2xx or 3xx" <<<"$output"; then
-      # rate runs in a subshell: the failure goes through a file.
-      echo "$path: $(grep 'Non-2xx' <<<"$output" | tr -s ' ')" >>"$non2xx"
-    fi
-    best=$(awk -v best="$best" '/Requests\/sec/ {print ($2 > best ? $2 : best)}' <<<"$output")
-  done
-  echo "$best"
+  output=$(wrk -t2 -c"$CLIENTS" -d"${DURATION_PAGE}s" "$@" "$BASE$path")
+  if grep -q "Non-2xx or 3xx" <<<"$output"; then
+    # run in a subshell: the failure goes through a file.
+    echo "$path: $(grep 'Non-2xx' <<<"$output" | tr -s ' ')" >>"$non2xx"
+  fi
+  awk '/Requests\/sec/ {print $2}' <<<"$output"
 }
 
+# A page and its ceiling, best of two runs each after a warm-up, taken in
+# turn (page, file, page, file): the machine's other tenants move single runs
+# by a tenth or more, and in turn a slow minute weighs on both sides.
 declare -a page_lines
+measure_pair() {  # label shown-path page-path ceiling-url [wrk options for the page]
+  local label=$1 shown=$2 path=$3 ceiling=$4 page=0 static=0 rate
+  shift 4
+  wrk -t2 -c"$CLIENTS" -d3s "$@" "$BASE$path" >/dev/null
+  wrk -t2 -c"$CLIENTS" -d3s "$BASE$ceiling" >/dev/null
+  for _ in 1 2; do
+    rate=$(run_wrk "$path" "$@")
+    page=$(python3 -c "print(max($page, $rate))")
+    rate=$(run_wrk "$ceiling")
+    static=$(python3 -c "print(max($static, $rate))")
+  done
+  page_lines+=("$(printf '%-26s %-22s %8.0f/s  static same size %8.0f/s  %3.0f%%' \
+    "$shown" "$label" "$page" "$static" "$(python3 -c "print(100 * $page / $static)")")")
+  echo "   ${page_lines[-1]}"
+}
+
 measure_pages() {
-  local label=$1 path page static
+  local label=$1 path
   for path in "${pages[@]}"; do
-    page=$(rate "$path")
-    static=$(rate "${ceiling_url[$path]}")
-    page_lines+=("$(printf '%-26s %-22s %8.0f/s  static same size %8.0f/s  %3.0f%%' \
-      "$path" "$label" "$page" "$static" "$(python3 -c "print(100 * $page / $static)")")")
-    echo "   ${page_lines[-1]}"
+    measure_pair "$label" "$path" "$path" "${ceiling_url[$path]}"
   done
   for path in "${gzip_pages[@]}"; do
-    page=$(rate "$path" -H "Accept-Encoding: gzip")
-    static=$(rate "${gzip_ceiling_url[$path]}")
-    page_lines+=("$(printf '%-26s %-22s %8.0f/s  static same size %8.0f/s  %3.0f%%' \
-      "$path gzip" "$label" "$page" "$static" "$(python3 -c "print(100 * $page / $static)")")")
-    echo "   ${page_lines[-1]}"
+    measure_pair "$label" "$path gzip" "$path" "${gzip_ceiling_url[$path]}" \
+      -H "Accept-Encoding: gzip"
   done
 }
 
