@@ -99,8 +99,15 @@ if [ "$NGINX" = 1 ]; then
   # nginx reads NGINX as inherited sockets: never pass ours on.
   env -u NGINX nginx -p "$nginx_prefix" -c "$nginx_prefix/nginx.conf"
 fi
-for _ in $(seq 1 60); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.5; done
-server=$(curl -fs -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
+# Up means five answers in a row: while gunicorn and its spare boot, nginx
+# may answer one request and refuse the next (502).
+up=0
+for _ in $(seq 1 120); do
+  if curl -fs "$BASE/healthz" >/dev/null; then up=$((up + 1)); else up=0; fi
+  [ "$up" -ge 5 ] && break
+  sleep 0.25
+done
+server=$(curl -s -D - -o /dev/null "$BASE/healthz" | awk -F': ' 'tolower($1) == "server" {print $2}' | tr -d '\r')
 
 # One wrk run; any non-2xx/3xx response fails the bench.
 run_wrk() {  # path [wrk options]
