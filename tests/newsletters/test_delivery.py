@@ -54,32 +54,42 @@ def _forget_interruptions():
     _interrupted.clear()
 
 
-class AcceptedThenCutBackend(EmailBackend):
-    """The worst case of a broken connection: the server takes the message for
-    cut@, then the connection drops before the sender hears so. Once per
-    Message-ID; the next attempt goes through."""
+class _AcceptedThenInterrupted(EmailBackend):
+    """The server takes the message for an address starting with `prefix`,
+    then the sender is interrupted before it hears so; once per Message-ID,
+    so the next attempt goes through."""
+
+    prefix = ""
+
+    def interruption(self) -> BaseException:
+        raise NotImplementedError
 
     def send_messages(self, messages):
         sent = super().send_messages(messages)
         for message in messages:
             message_id = message.extra_headers["Message-ID"]
-            if message.to[0].startswith("cut") and message_id not in _interrupted:
+            if message.to[0].startswith(self.prefix) and message_id not in _interrupted:
                 _interrupted.add(message_id)
-                raise smtplib.SMTPServerDisconnected("gone")
+                raise self.interruption()
         return sent
 
 
-class AcceptedThenKilledBackend(EmailBackend):
-    """The server takes the message for killed@, then the worker dies (once)."""
+class AcceptedThenCutBackend(_AcceptedThenInterrupted):
+    """The worst case of a broken connection: the connection drops."""
 
-    def send_messages(self, messages):
-        sent = super().send_messages(messages)
-        for message in messages:
-            message_id = message.extra_headers["Message-ID"]
-            if message.to[0].startswith("killed") and message_id not in _interrupted:
-                _interrupted.add(message_id)
-                raise WorkerKilled
-        return sent
+    prefix = "cut"
+
+    def interruption(self):
+        return smtplib.SMTPServerDisconnected("gone")
+
+
+class AcceptedThenKilledBackend(_AcceptedThenInterrupted):
+    """The worker dies."""
+
+    prefix = "killed"
+
+    def interruption(self):
+        return WorkerKilled()
 
 
 LONG_AGO = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
