@@ -45,10 +45,10 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         # As Django's GZipMiddleware does.
+        self.send_header("Vary", "Accept-Encoding")
         if "gzip" in self.headers.get("Accept-Encoding", ""):
             body = gzip.compress(body)
             self.send_header("Content-Encoding", "gzip")
-            self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -264,13 +264,15 @@ def test_compressed_and_plain_copies_are_cached_apart(front):
     port, upstream = front
     spellings = ["gzip", "gzip, deflate, br, zstd", "br;q=1.0, gzip;q=0.8"]
     for spelling in spellings:
-        response, data = get(port, "/public/encoded", {"Accept-Encoding": spelling})
+        response, data = get(port, "/public/encoded-big", {"Accept-Encoding": spelling})
         assert response.getheader("Content-Encoding") == "gzip"
         # Django was asked for exactly gzip, once, whatever the browser wrote.
         assert json.loads(gzip.decompress(data))["accept_encoding"] == "gzip"
-    assert upstream.hits["/public/encoded"] == 1
-    response, data = get(port, "/public/encoded")
+    assert upstream.hits["/public/encoded-big"] == 1
+    response, data = get(port, "/public/encoded-big")
     assert response.getheader("Content-Encoding") is None
+    # The application's Vary, once: nginx adds none of its own.
+    assert response.msg.get_all("Vary") == ["Accept-Encoding"]
     # A client that takes no gzip gets a plain copy of its own.
     assert json.loads(data)["accept_encoding"] in ("", None)
-    assert upstream.hits["/public/encoded"] == 2
+    assert upstream.hits["/public/encoded-big"] == 2
