@@ -21,7 +21,6 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST, require_safe
 
@@ -94,17 +93,7 @@ def widget_sign(request, slug):
     ip_hash = ratelimit.request_ip_hash(request)
     wait = ratelimit.hit(scope="sign", client=ip_hash, limits=ratelimit.sign_limits())
     if wait is not None:
-        minutes = max(1, round(wait / 60))
-        # The sign form's own message (templates/petitions/rate_limited.html).
-        message = ngettext(
-            "A great many signatures have come from your network in a short "
-            "time, so we have paused signing from it. Please try again in "
-            "%(minutes)s minute.",
-            "A great many signatures have come from your network in a short "
-            "time, so we have paused signing from it. Please try again in "
-            "%(minutes)s minutes.",
-            minutes,
-        ) % {"minutes": minutes}
+        message = ratelimit.signing_paused_message(wait)
         response = _render(
             request, petition, partner=partner, message=message, status=429
         )

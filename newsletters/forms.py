@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from petitions import validators
+from petitions.forms import HoneypotMixin, honeypot_field
 
 
-class SubscribeForm(forms.Form):
+class SubscribeForm(HoneypotMixin, forms.Form):
     email = forms.CharField(
         label=_("E-mail address"),
         required=False,  # checked by clean_email, with our own messages
@@ -16,19 +17,10 @@ class SubscribeForm(forms.Form):
             attrs={"autocomplete": "email", "maxlength": validators.EMAIL_MAX_LENGTH}
         ),
     )
-    # A field people never see. Bots that fill every input give themselves away.
-    website = forms.CharField(
-        required=False,
-        label=_("Leave this empty"),
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
+    website = honeypot_field()
 
     def clean_email(self):
         try:
             return validators.clean_email(self.cleaned_data.get("email", ""))
         except ValidationError as error:
             raise ValidationError(error.messages) from None
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))

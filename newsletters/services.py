@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from petitions import validators
 from petitions.models import Signature
 
+from .emails import site_language
 from .models import Delivery, Entry, Issue, Subscriber
 
 
@@ -59,12 +60,6 @@ def entry_unpublish(*, entry: Entry) -> bool:
 SUPPRESSED = (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED)
 
 
-def _language(language: str | None) -> str:
-    codes = {code for code, _name in settings.LANGUAGES}
-    language = (language or "")[:10]
-    return language if language in codes else settings.LANGUAGE_CODE
-
-
 def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber | None:
     """Put a confirmed signer who asked for updates on the list.
 
@@ -86,7 +81,7 @@ def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber |
             email_normalised=signature.email_normalised,
             defaults={
                 "email": signature.email,
-                "language": _language(signature.consent_language),
+                "language": site_language(signature.consent_language or ""),
                 "source": Subscriber.Source.SIGNER,
                 "status": Subscriber.Status.CONFIRMED,
                 "consent_version": signature.consent_version,
@@ -130,7 +125,7 @@ def subscriber_subscribe(
     now = now or timezone.now()
     email = validators.clean_email(email)
     email_normalised = validators.normalise_email(email)
-    language = _language(language or translation_language())
+    language = site_language(language or translation_language())
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(
             email_normalised=email_normalised,

@@ -56,7 +56,25 @@ class FastCountrySelect(forms.Select):
         )
 
 
-class SignatureForm(forms.Form):
+def honeypot_field() -> forms.CharField:
+    """A field people never see (the templates hide it, as `website`): bots
+    that fill every input give themselves away. See HoneypotMixin."""
+    return forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class HoneypotMixin:
+    """For a form with `website = honeypot_field()`."""
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class SignatureForm(HoneypotMixin, forms.Form):
     full_name = forms.CharField(
         label=_("Full name"),
         required=False,  # checked by clean_full_name, with our own messages
@@ -106,12 +124,7 @@ class SignatureForm(forms.Form):
     # Where the signer came from (?source=...): filled in by static/js/source.js,
     # never by the cached page; see petitions.sources.
     source = forms.CharField(required=False, widget=forms.HiddenInput)
-    # A field people never see. Bots that fill every input give themselves away.
-    website = forms.CharField(
-        required=False,
-        label=_("Leave this empty"),
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
+    website = honeypot_field()
 
     @functools.cached_property
     def helper(self) -> FormHelper:
@@ -167,7 +180,3 @@ class SignatureForm(forms.Form):
         except ValidationError as error:
             self.add_error(None, error)
         return cleaned
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))

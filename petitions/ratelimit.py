@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from core.client_ip import client_ip
 
@@ -186,3 +187,18 @@ def purge_expired(*, older_than_seconds: int) -> int:
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     deleted, _ = RateLimitCounter.objects.filter(window_start__lt=cutoff).delete()
     return deleted
+
+
+def signing_paused_message(wait_seconds: int) -> str:
+    """What a signer refused by the sign limits reads, on the site and in the
+    widget."""
+    minutes = max(1, round(wait_seconds / 60))
+    return ngettext(
+        "A great many signatures have come from your network in a short "
+        "time, so we have paused signing from it. Please try again in "
+        "%(minutes)s minute.",
+        "A great many signatures have come from your network in a short "
+        "time, so we have paused signing from it. Please try again in "
+        "%(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}

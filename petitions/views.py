@@ -198,7 +198,7 @@ def petition_sign(request, slug):
         response = render(
             request,
             "petitions/rate_limited.html",
-            {"petition": petition, "wait_minutes": max(1, round(wait / 60))},
+            {"petition": petition, "message": ratelimit.signing_paused_message(wait)},
             status=429,
         )
         response["Retry-After"] = str(wait)
