@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from petitions import validators
-from petitions.forms import HoneypotMixin, honeypot_field
+from petitions.forms import HoneypotMixin, PublicForm, honeypot_field
 
 
-class SubscribeForm(HoneypotMixin, forms.Form):
+class SubscribeForm(HoneypotMixin, PublicForm):
     email = forms.CharField(
         label=_("E-mail address"),
         required=False,  # checked by clean_email, with our own messages

@@ -9,7 +9,9 @@
 # (scripts/bench_sign.lua: a new address from a new client per request) and
 # the same PostgreSQL cluster (this checkout's), each in a database of its
 # own. Runs alternate A/B/A/B, because the machine's other tenants move single
-# figures by a tenth or more; the median of ROUNDS (3) is reported per side.
+# figures by a tenth or more; the median of ROUNDS (3) is reported per side,
+# of the rate and of the CPU time gunicorn and PostgreSQL spent per accepted
+# signature (steadier: other tenants slow the rate more than they change it).
 # After every run each side's own bench_support.check_signing checks that
 # every accepted signature is a row with its confirmation e-mail queued.
 set -euo pipefail
@@ -37,6 +39,19 @@ prepare() {  # checkout database
   (cd "$1" && DATABASE_URL=$(db_url "$2") .venv/bin/python manage.py migrate --noinput -v0 \
     && DATABASE_URL=$(db_url "$2") .venv/bin/python manage.py createcachetable \
     && .venv/bin/python manage.py collectstatic --noinput -v0)
+}
+
+# CPU time (ticks) used so far by gunicorn's processes and PostgreSQL's: per
+# accepted signature, the work a signature costs, which the machine's other
+# tenants move far less than they move the rate.
+busy_ticks() {
+  local pids pid total=0 fields
+  pids="$server_pid $(pgrep -P "$server_pid" || true) $(pgrep -P "$(head -1 .pgdata/data/postmaster.pid)" || true)"
+  for pid in $pids; do
+    fields=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
+    total=$((total + ${fields% *} + ${fields#* }))
+  done
+  echo "$total"
 }
 
 server_pid=""
@@ -67,12 +82,17 @@ run() {  # label checkout database run-id
   BENCH_RUN="$4-warm" wrk -t2 -c16 -d3s --timeout 10s -s scripts/bench_sign.lua "http://127.0.0.1:$PORT" >/dev/null
   (cd "$dir" && DATABASE_URL=$url .venv/bin/python manage.py shell -v0 \
     -c "from scripts.bench_support import reset; reset()")
+  local busy_before busy_after
+  busy_before=$(busy_ticks)
   output=$(BENCH_RUN="$4" wrk -t2 -c16 -d"${DURATION}s" --timeout 10s -s scripts/bench_sign.lua "http://127.0.0.1:$PORT")
+  busy_after=$(busy_ticks)
   stop_server
   accepted=$(awk '/^ACCEPTED/ {print $2}' <<<"$output")
   check=$(cd "$dir" && DATABASE_URL=$url .venv/bin/python manage.py shell -v0 \
     -c "from scripts.bench_support import check_signing; check_signing($accepted)")
-  printf '%-9s %6.0f accepted/s  %s  %s\n' "$label" "$(python3 -c "print($accepted / $DURATION)")" \
+  printf '%-9s %6.0f accepted/s %6.2f CPU ms each  %s  %s\n' "$label" \
+    "$(python3 -c "print($accepted / $DURATION)")" \
+    "$(python3 -c "print(1000 * ($busy_after - $busy_before) / $(getconf CLK_TCK) / max(1, $accepted))")" \
     "$(grep ^ACCEPTED <<<"$output")" "$check" | tee -a "$out"
 }
 
@@ -85,12 +105,18 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 python3 - "$out" "$DURATION" <<'PY' | tee -a "$out"
 import statistics, sys
-rates = {}
+rates, costs = {}, {}
 for line in open(sys.argv[1]):
-    label, rate = line.split()[:2]
-    rates.setdefault(label, []).append(float(rate))
+    fields = line.split()
+    rates.setdefault(fields[0], []).append(float(fields[1]))
+    costs.setdefault(fields[0], []).append(float(fields[3]))
 base, this = statistics.median(rates["baseline"]), statistics.median(rates["this"])
 print(f"median accepted/s: baseline {base:.0f}, this checkout {this:.0f}: {this / base:.2f}x")
+base, this = statistics.median(costs["baseline"]), statistics.median(costs["this"])
+print(
+    f"median CPU ms per signature (gunicorn + PostgreSQL): baseline {base:.2f}, "
+    f"this checkout {this:.2f}: {base / this:.2f}x less"
+)
 PY
 grep -q "LOST" "$out" && { echo "LOST SIGNATURES" >&2; exit 1; }
 exit 0
