@@ -134,7 +134,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "peru_campaign.middleware.DocumentCSPMiddleware",
     # After the header middleware, before anything reads the form.
     "peru_campaign.middleware.FormInputGuardMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
