@@ -6,6 +6,7 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
@@ -60,6 +61,9 @@ def reset() -> None:
             "procrastinate_jobs"
         )
     RateLimitCounter.objects.all().delete()
+    # Rendered pages too: a copy left by a server with a longer
+    # PAGE_CACHE_SECONDS would otherwise outlive every change the run makes.
+    cache.clear()
 
 
 def settle() -> None:
