@@ -187,6 +187,10 @@ def test_public_pages_are_shared_for_a_moment(front):
     while upstream.hits["/public/page"] < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert upstream.hits["/public/page"] == 2
+    # The refreshed copy, not the old file nginx still keeps open.
+    refreshed, data = get(port, "/public/page")
+    assert refreshed.getheader("X-Cache-Status") == "HIT"
+    assert json.loads(data)["hits"] == 2
 
 
 @pytest.mark.parametrize(
