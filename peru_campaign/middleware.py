@@ -1,5 +1,6 @@
 """Middleware that keeps the site answering politely: while PostgreSQL is away,
-to load balancers probing by IP, and to form posts Django cannot read."""
+to load balancers probing by IP, and to form posts Django cannot read; and
+django-csp's, for the responses a browser renders."""
 
 import logging
 

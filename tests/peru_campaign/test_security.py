@@ -116,24 +116,6 @@ def test_responses_carry_strict_security_headers(client):
     assert response["X-Frame-Options"] == "DENY"
 
 
-def test_a_views_redirect_carries_no_policy_and_the_page_it_leads_to_does(client):
-    # A browser applies the policy of the page it lands on, never a redirect's.
-    from tests.petitions.factories import PetitionFactory
-    from tests.petitions.test_views import VALID
-
-    petition = PetitionFactory()
-    redirect = client.post(
-        f"/petitions/{petition.slug}/sign/",
-        VALID,
-        headers={"sec_fetch_site": "same-origin"},
-    )
-    assert redirect.status_code == 303
-    assert "Content-Security-Policy" not in redirect
-    landed = client.get(redirect["Location"])
-    assert landed.status_code == 200
-    assert "default-src 'none'" in landed["Content-Security-Policy"]
-
-
 def test_production_settings_force_https_and_secure_cookies():
     probe = (
         "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='peru_campaign.settings';"

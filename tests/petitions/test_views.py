@@ -425,3 +425,17 @@ def test_an_invalidated_signature_gets_no_confirm_button(client, petition):
     response = client.get(f"/petitions/confirm/?t={token}")
     assert response.status_code == 410
     assert "Confirm my signature" not in response.content.decode()
+
+
+def test_the_sign_redirect_carries_no_policy_and_the_page_it_leads_to_does(
+    client, petition
+):
+    # A browser applies the policy of the page it lands on, never a redirect's.
+    redirect = client.post(
+        sign_url(petition), VALID, headers={"sec_fetch_site": "same-origin"}
+    )
+    assert redirect.status_code == 303
+    assert "Content-Security-Policy" not in redirect
+    landed = client.get(redirect["Location"])
+    assert landed.status_code == 200
+    assert "default-src 'none'" in landed["Content-Security-Policy"]
