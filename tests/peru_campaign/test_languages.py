@@ -85,8 +85,16 @@ def test_spanish_pages_show_spanish_interface_and_content(client):
 def test_the_url_alone_decides_the_language(client):
     """A Spanish-speaking browser at an English address gets English: an
     address shared by a supporter shows the same page to everyone."""
-    html = html_of(client, "/petitions/justice-for-peru/", accept_language="es")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    response = client.get(
+        "/petitions/justice-for-peru/", headers={"accept_language": "es"}
+    )
+    html = response.content.decode()
     assert '<html lang="en">' in html and "Sign the petition" in html
+    assert response["Content-Language"] == "en"
+    spanish = client.get("/es/petitions/justice-for-peru/")
+    assert '<html lang="es">' in spanish.content.decode()
+    assert spanish["Content-Language"] == "es"
 
 
 def test_a_missing_translation_shows_english_marked_as_such(client):
