@@ -31,7 +31,10 @@ def source_for_request(request, posted: str = "") -> str:
     """The posted source, else the one in a same-origin Referer's query string."""
     if cleaned := validators.clean_source(posted):
         return cleaned
-    referer = urlsplit(request.headers.get("Referer", ""))
+    referer = request.META.get("HTTP_REFERER")
+    if not referer:
+        return ""
+    referer = urlsplit(referer)
     if referer.netloc != request.get_host():
         # Another site's address says nothing we asked for, and could be anything.
         return ""

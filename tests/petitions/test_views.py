@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core import mail
+from django.test.utils import override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 
@@ -161,6 +162,26 @@ def test_signing_redirects_to_check_your_inbox(client, petition):
     assert "Check your inbox" in page.content.decode()
     assert "ana@example.org" not in page.content.decode()
     assert Signature.objects.get().status == Signature.Status.PENDING
+
+
+def test_each_sign_address_redirects_to_the_check_your_inbox_page_beside_it(
+    client, petition
+):
+    # The view remembers the redirect per sign address: another language or
+    # another script prefix (the site mounted below a path) must still get
+    # its own, in whatever order they come.
+    sign, inbox = sign_url(petition), f"petitions/{petition.slug}/check-your-inbox/"
+    for script_name, language in [
+        ("", ""),
+        ("", "/es"),
+        ("/campaign", ""),
+        ("/campaign", "/es"),
+        ("", ""),
+    ]:
+        with override_script_prefix(f"{script_name}/"):
+            response = client.post(f"{language}{sign}", VALID, SCRIPT_NAME=script_name)
+        assert response.status_code == 303
+        assert response["Location"] == f"{script_name}{language}/{inbox}"
 
 
 def test_signing_again_looks_exactly_the_same(client, petition):
