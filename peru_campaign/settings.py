@@ -259,6 +259,10 @@ PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=1)
 # A change shows within PAGE_CACHE_SECONDS + PUBLIC_CACHE_SECONDS.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=PUBLIC_CACHE_SECONDS)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Only the admin shows messages, to staff, who have a session. The default
+# (cookie, then session) built a signed-cookie store on every request,
+# the sign POST's too, and could put a message in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.
 # 0 means the client address is REMOTE_ADDR and the header is ignored.

@@ -1,6 +1,10 @@
-"""The public forms' own copies of their fields (petitions.forms.PublicForm)."""
+"""The public forms' own copies of their fields and their cleaning without
+BoundFields (petitions.forms.PublicForm)."""
 
 import copy
+import gc
+import types
+import weakref
 
 from django import forms
 
@@ -56,3 +60,58 @@ def test_fields_django_copies_its_own_way_are_still_deep_copied():
     first.fields["colour"].choices = [("b", "Blue")]
     assert second.fields["colour"].choices == [("r", "Red"), ("g", "Green")]
     assert first.fields["when"].widget is not second.fields["when"].widget
+
+
+SIGN_INPUTS = [
+    {"full_name": "Ana", "email": "ana@example.org", "country": "PE", "consent": "on"},
+    {"full_name": " Ana ", "email": "ana@example.org", "country": "pe", "postcode": ""},
+    {"email": "not an address", "consent": "on", "wants_updates": "on"},
+    {"full_name": "Ana", "postcode": "x" * 40, "show_publicly": "false"},
+    {"full_name": "Bot", "website": "http://spam.example", "consent": "on"},
+    {},
+]
+
+
+def _cleaned_both_ways(form_class, data, **kwargs):
+    ours, djangos = form_class(data, **kwargs), form_class(data, **kwargs)
+    djangos._clean_fields = types.MethodType(forms.Form._clean_fields, djangos)
+    ours.is_valid(), djangos.is_valid()
+    return ours, djangos
+
+
+def test_fields_are_cleaned_as_djangos_own_loop_cleans_them():
+    cases = [(SignatureForm, data, {}) for data in SIGN_INPUTS]
+    cases += [
+        (SubscribeForm, {"email": "rosa@example.org"}, {}),
+        (SubscribeForm, {"email": "rosa@"}, {}),
+        # A disabled field takes Django's path: its initial value, not the data.
+        (_DisabledFieldForm, {"colour": "g", "when": "2024-01-05"}, {}),
+    ]
+    for form_class, data, kwargs in cases:
+        ours, djangos = _cleaned_both_ways(form_class, data, **kwargs)
+        assert ours.cleaned_data == djangos.cleaned_data, data
+        assert ours.errors.get_json_data() == djangos.errors.get_json_data(), data
+    ours, _ = _cleaned_both_ways(_DisabledFieldForm, {"colour": "g"})
+    assert ours.cleaned_data["colour"] == "r"
+
+
+class _DisabledFieldForm(PublicForm):
+    colour = forms.ChoiceField(
+        choices=[("r", "Red"), ("g", "Green")], initial="r", disabled=True
+    )
+    when = forms.DateField(required=False)
+
+
+def test_a_validated_sign_form_is_freed_without_the_cycle_collector():
+    # A BoundField points back at its form: built while cleaning, they kept
+    # each POST's form, fields and widgets until the cycle collector ran.
+    gc.disable()
+    try:
+        for data in (SIGN_INPUTS[0], {**SIGN_INPUTS[1], "consent": "on"}):
+            form = SignatureForm(data)
+            assert form.is_valid()
+            gone = weakref.ref(form)
+            del form
+            assert gone() is None
+    finally:
+        gc.enable()
