@@ -28,6 +28,9 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
 PUBLIC_STATUSES = frozenset({200, 301, 404})
+# For every response that is not for everyone; written whole, as nothing is
+# merged into it (patch_cache_control's parsing cost the sign POST).
+PERSONAL_CACHE_CONTROL = "private, no-store"
 
 
 def public_cache_control(seconds: int) -> dict:
@@ -100,17 +103,14 @@ class CacheHeadersMiddleware:
                 # A view's own "public" never applies to a personal response.
                 cache_control = response["Cache-Control"]
                 if "public" in cache_control:
-                    del response["Cache-Control"]
-                    patch_cache_control(response, private=True, no_store=True)
+                    response["Cache-Control"] = PERSONAL_CACHE_CONTROL
             return response
         if is_shareable(request, response):
             seconds = settings.PUBLIC_CACHE_SECONDS
             if seconds > 0:
                 patch_cache_control(response, **public_cache_control(seconds))
                 return response
-        # What patch_cache_control(private=True, no_store=True) writes here,
-        # where there is no header to merge with.
-        response["Cache-Control"] = "private, no-store"
+        response["Cache-Control"] = PERSONAL_CACHE_CONTROL
         return response
 
 

@@ -34,8 +34,8 @@ def source_for_request(request, posted: str = "") -> str:
     referer = request.META.get("HTTP_REFERER")
     if not referer:
         return ""
-    referer = urlsplit(referer)
-    if referer.netloc != request.get_host():
+    page = urlsplit(referer)
+    if page.netloc != request.get_host():
         # Another site's address says nothing we asked for, and could be anything.
         return ""
-    return source_from_query(referer.query)
+    return source_from_query(page.query)
