@@ -6,19 +6,32 @@ translations still empty in the database are filled in from the files.
 """
 
 from importlib import import_module
+from pathlib import Path
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from core.content import CONTENT_DIR, LoadReport
 
-# Order matters: the home page and petition refer to pages loaded before them.
-CONTENT_LOADERS = [
-    "pages.content",
-    "petitions.content",
-    "newsletters.content",
-    "reports.content",
-]
+
+def content_loaders() -> list:
+    """The `load` function of every installed app's `content` module.
+
+    core sits below the apps and names none of them: each app that has
+    campaign content offers `<app>/content.py` with a `load(content_dir,
+    report)`. They run in INSTALLED_APPS order, which matters: the home page
+    and the petition refer to pages loaded before them.
+    """
+    loaders = []
+    for app_config in apps.get_app_configs():
+        if not module_has_submodule(app_config.module, "content"):
+            continue
+        load = getattr(import_module(f"{app_config.name}.content"), "load", None)
+        if load is not None:
+            loaders.append(load)
+    return loaders
 
 
 class Command(BaseCommand):
@@ -30,12 +43,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, content_dir, **options):
-        from pathlib import Path
-
         report = LoadReport()
         with transaction.atomic():
-            for module_path in CONTENT_LOADERS:
-                import_module(module_path).load(Path(content_dir), report)
+            for load in content_loaders():
+                load(Path(content_dir), report)
         for label in report.created:
             self.stdout.write(f"created {label}")
         for label in report.translated:
