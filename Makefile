@@ -42,7 +42,7 @@ run: system-packages-run install db
 	PORT=$(PORT) BIN=$(BIN) scripts/serve.sh
 
 # Kills and starves the production shape on a spare port and checks that it
-# recovers by itself (README, "Production shape"). FAULTS_PORT=8690 by default.
+# recovers by itself (docs/production.md). FAULTS_PORT=8690 by default.
 faults: system-packages-run install
 	scripts/faults.sh
 
@@ -55,7 +55,7 @@ test: system-packages-test install db
 	@# Playwright keeps an event loop in its process, so browser tests run apart.
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser
 
-# Load tests of the hot paths and exports; prints figures for the README.
+# Load tests of the hot paths and exports; prints the figures for docs/benchmarks.md.
 bench: install
 	scripts/bench.sh
 

@@ -5,7 +5,9 @@
 The templates beside this file use @NAME@ placeholders; everything the
 processes write (sockets, pid files, logs, nginx's cache and temporary files)
 goes under SERVE_DIR (default var/serve, git-ignored), so nothing needs root
-and two checkouts never share a file.
+and two checkouts never share a file. `make bench` (var/bench) and `make
+faults` (var/faults/serve) render into folders of their own, so they run
+beside a serving `make run` in the same checkout.
 
 Environment: PORT (8000), SERVE_DIR, BIN (.venv/bin), WEB_CONCURRENCY (cores
 + 1), GUNICORN_THREADS (4), SERVE_MANAGE_DB (1: supervise the project-local

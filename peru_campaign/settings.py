@@ -1,9 +1,10 @@
 """Settings for the campaign site, all driven by environment variables.
 
-Every variable is listed in README.md and .env.example. DJANGO_ENV=development
-(set by the Makefile for `make run`, `make test` and `make bench`) supplies safe
-local defaults; anywhere else the secret key and allowed hosts have no default,
-so a misconfigured production start fails at once with a clear message.
+Every variable is listed in docs/configuration.md and .env.example.
+DJANGO_ENV=development (set by the Makefile for `make run`, `make test` and
+`make bench`) supplies safe local defaults; anywhere else the secret key and
+allowed hosts have no default, so a misconfigured production start fails at
+once with a clear message.
 """
 
 import hashlib
@@ -34,7 +35,7 @@ def _required_in_production(name, development_default, cast=str):
     except ImproperlyConfigured:
         raise ImproperlyConfigured(
             f"{name} must be set in production (DJANGO_ENV=production). "
-            "See README.md, 'Configuration'."
+            "See docs/configuration.md."
         ) from None
 
 
@@ -235,7 +236,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # AXES_FAILURE_LIMIT. django-axes compares one limit with the largest of the
 # three counts; it has no per-parameter limits. The per-username lock means
 # anyone who knows a staff username can lock that person out for an hour
-# (README, "Staff log-in"); ten failures leaves room for honest typos while
+# (README.md, "Staff log-in"); ten failures leaves room for honest typos while
 # a guesser still gets only ten tries an hour at any account.
 # Attempts are kept in PostgreSQL, so the limit holds across hosts.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
@@ -388,7 +389,7 @@ if not DEVELOPMENT and EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS:
     raise ImproperlyConfigured(
         "EMAIL_URL must be set in production (DJANGO_ENV=production), or "
         f"EMAIL_BACKEND to one that delivers mail, not {EMAIL_BACKEND}. "
-        "See README.md, 'Configuration'."
+        "See docs/configuration.md."
     )
 if env.str("EMAIL_FILE_PATH", default=""):
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")

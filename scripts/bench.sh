@@ -45,6 +45,9 @@ if [ "$NGINX" = 1 ]; then
   export TRUSTED_PROXY_COUNT=2
 fi
 export SITE_URL="$BASE"
+# A runtime folder of its own (scripts/serve.sh), so the bench runs beside a
+# serving `make run` in the same checkout.
+export SERVE_DIR="$PWD/var/bench"
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; else unset DATABASE_URL; fi
 scripts/system-packages.sh bench
 mkdir -p bench-results
@@ -92,7 +95,7 @@ stop_servers() {
 }
 trap stop_servers EXIT
 if [ "$NGINX" = 1 ]; then
-  nginx_prefix=$(pwd)/bench-results/nginx
+  nginx_prefix=$SERVE_DIR/front
   rm -rf "$nginx_prefix" && mkdir -p "$nginx_prefix"
   sed -e "s|@PORT@|$PORT|; s|@UPSTREAM@|127.0.0.1:$SERVE_PORT|; s|@STATIC_ROOT@|$(pwd)/staticfiles|; s|@PREFIX@|$nginx_prefix|g" \
     scripts/bench_nginx.conf >"$nginx_prefix/nginx.conf"
