@@ -73,8 +73,8 @@ def render_shared(
     """Render a public page, or reuse the copy rendered for anyone in the last
     PAGE_CACHE_SECONDS.
 
-    The busiest pages cost ~10 ms to render and a copy costs one cache read,
-    so gunicorn alone survives a surge too; nginx in front then shares each
+    Rendering the busiest pages costs far more than one cache read, so
+    gunicorn alone survives a surge too; nginx in front then shares each
     copy for as long again, which keeps a change visible within twice the
     interval. The key is the path, language and release, never the query
     string: such pages must not depend on it (they set canonical_path), and
@@ -119,10 +119,10 @@ class UrlLocaleMiddleware:
     other path English (i18n_patterns with prefix_default_language=False).
 
     Django's LocaleMiddleware gives the same answer, but first weighs the
-    language cookie and Accept-Language header, only to discard them for any
-    unprefixed path (a twentieth of the sign POST's CPU, with its response
-    half, py-spy), and it marks those pages `Vary: Accept-Language`, which
-    would split every cache by each browser's language list.
+    language cookie and Accept-Language header on every request, only to
+    discard them for any unprefixed path, and it marks those pages
+    `Vary: Accept-Language`, which would split every cache by each browser's
+    language list.
     """
 
     def __init__(self, get_response):

@@ -156,9 +156,9 @@ class DocumentCSPMiddleware(CSPMiddleware):
     """django-csp's middleware, for the responses a browser renders.
 
     A browser enforces the policy of the document it loads, and a redirect
-    loads none: its policy is never applied. django-csp still built it for
-    every response, twice (enforced and report-only), which cost a twentieth
-    of the sign POST, whose answer is a 303 (cProfile).
+    loads none: its policy is never applied. django-csp still builds it for
+    every response, twice (enforced and report-only), and the sign POST's
+    answer is a redirect (docs/benchmarks.md has what that cost).
     """
 
     def process_response(self, request, response):

@@ -180,8 +180,8 @@ else:
         }
     }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", 60))
-# Off by default: the check costs a round trip on every request (a quarter of
-# the petition page's time under load). Without it a connection broken by a
+# Off by default: the check costs a database round trip on every request.
+# Without it a connection broken by a
 # database restart fails one request (the friendly 503), is then closed by
 # Django, and the next request reconnects: the site still recovers by itself.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
@@ -189,9 +189,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
 )
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 # Server-side parameter binding lets psycopg prepare the statements a
-# connection repeats: the petition page's queries spend more time in the
-# planner (~0.4 ms) than executing, and the sign POST's one statement about a
-# millisecond (EXPLAIN ANALYZE), a third of its time in the database.
+# connection repeats: the petition page's short queries and the sign POST's
+# one statement spend much of their time in the planner, which a prepared
+# statement plans once.
 # Django turns preparing off unless prepare_threshold is set: psycopg then
 # prepares a statement on its 5th run on a connection (keeping the last 100).
 # A pooler in transaction mode needs PgBouncer >= 1.21 with
