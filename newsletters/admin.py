@@ -466,7 +466,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(ReadOnlyAdmin):
-    """The list without its addresses: those need petitions.export_emails."""
+    """The list without its addresses: those need organising.export_emails."""
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
     list_filter = ["status", "language", "source"]
@@ -539,7 +539,7 @@ class SubscriberAdmin(ReadOnlyAdmin):
 
 def may_see_addresses(user) -> bool:
     """The same extra permission as the signers' addresses."""
-    return user.has_perm("petitions.export_emails")
+    return user.has_perm("organising.export_emails")
 
 
 def subscriber_csv_rows(queryset, chunk_size: int = 2000):

@@ -22,6 +22,10 @@ urlpatterns = [
     ),
     path("favicon.ico", views.favicon, name="favicon"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
+    # The organisers' dashboard, at the address it has always had inside the
+    # admin: before the admin, whose petition pages would take "dashboard/"
+    # for a petition's id.
+    path("admin/petitions/petition/dashboard/", include("organising.urls")),
     path("admin/", admin.site.urls),
     # The partners' OSDI API: JSON only, so outside the language prefixes.
     path("api/v1/", include("api.urls")),

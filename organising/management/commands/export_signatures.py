@@ -4,7 +4,7 @@
     manage.py export_signatures justice-for-peru --kind by-day > by-day.csv
     manage.py export_signatures justice-for-peru --kind delivery-pdf --output pack.pdf
 
-Runs the same code as the downloads (petitions.exports), so the files are
+Runs the same code as the downloads (organising.exports), so the files are
 identical, and records the export the same way, as "command line (<user>)".
 Anyone who can run this command can read the database, so it checks no
 permissions; --with-emails is still recorded.
@@ -15,8 +15,9 @@ from contextlib import closing, nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
 
-from petitions.exports import export_file
-from petitions.models import Petition, SignatureExport
+from organising.exports import export_file
+from organising.models import SignatureExport
+from petitions.models import Petition
 
 
 class Command(BaseCommand):

@@ -30,10 +30,11 @@ from django.db import connection
 from django.utils import timezone
 from django_countries import countries
 
-from . import selectors
+from petitions import selectors
+from petitions.models import Petition, Signature
+
 from .exports import LABELLED_SOURCES_SQL, PER_DAY_SQL, per_day_until
 from .fraud import signature_hotspots
-from .models import Petition, Signature
 
 # The SVG's own coordinate system; it scales to the page width.
 CHART_WIDTH = 720
@@ -98,7 +99,7 @@ class Dashboard:
     # The fraud watch: most signatures per hour and IP hash or domain, 24 h.
     hotspots: list
     confirmed: int
-    # Signatures on paper (petitions.paper), counted in the total and the goal.
+    # Signatures on paper (organising.paper), counted in the total and the goal.
     paper: int
     goal: int
     chart: Chart

@@ -6,8 +6,8 @@ invalidated; this command is the check (and the repair) that they agree.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from organising.paper import signature_counts_reconcile
 from petitions.models import Petition
-from petitions.services import signature_counts_reconcile
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ for each goal passed. The unique (petition, goal) constraint makes a goal
 recorded, and so announced, once.
 
 Sending (`milestones_start_notes`, `milestone_notes_send`, run by the worker:
-petitions.tasks.detect_milestones every five minutes, send_milestone_notes per
+organising.tasks.detect_milestones every five minutes, send_milestone_notes per
 milestone) goes to the confirmed signers of the petition who asked for
 updates (`milestone_recipients`), each in the language they signed in.
 
@@ -39,12 +39,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate.contrib.django import app
 
 from core.context_processors import site
+from newsletters.delivery import throttle_take
+from newsletters.models import Subscriber
+from petitions import services
+from petitions.emails import signature_link
+from petitions.models import Petition, Signature
 
-from . import services
-from .emails import signature_link
-from .models import Milestone, MilestoneNote, Petition, Signature
+from .models import Milestone, MilestoneNote
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,10 @@ IN_DOUBT = "interrupted while sending: may have been delivered"
 # worker that died mid-send (one message takes seconds).
 SENDING_GIVEN_UP_AFTER = datetime.timedelta(minutes=15)
 BATCH_SIZE = 200
+# The worker's task (organising.tasks) imports this module, so the job is
+# deferred by the task's name; an unknown name raises rather than queue a job
+# that nothing runs.
+SEND_MILESTONE_NOTES_TASK = "organising.tasks.send_milestone_notes"
 
 
 def goals_reached(petition: Petition, count: int) -> list[int]:
@@ -102,8 +110,6 @@ def milestones_to_announce() -> QuerySet:
 def milestone_recipients(*, milestone: Milestone) -> QuerySet:
     """Confirmed signers of the petition who asked for campaign updates,
     except addresses that bounced or marked our e-mail as spam."""
-    from newsletters.models import Subscriber
-
     suppressed = Subscriber.objects.filter(
         status__in=[Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED]
     ).values("email_normalised")
@@ -145,8 +151,8 @@ def build_milestone_email(
             "goal": context["goal"],
             "title": petition.title,
         }
-        text = render_to_string("petitions/email/milestone.txt", context)
-        html = render_to_string("petitions/email/milestone.html", context)
+        text = render_to_string("organising/email/milestone.txt", context)
+        html = render_to_string("organising/email/milestone.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -213,8 +219,6 @@ def milestone_notes_send(
     """Send a milestone's note to every recipient who has none yet, then mark
     the milestone announced. Several runs may share the work; the unique
     constraint gives each signer to one of them."""
-    from newsletters.delivery import throttle_take
-
     rate = settings.NEWSLETTER_RATE_PER_SECOND if rate is None else rate
     result = NotesResult()
     milestone = (
@@ -281,8 +285,6 @@ def milestones_start_notes(*, now=None) -> int:
     """Queue the sending of every milestone still to announce; returns how
     many tasks were queued. Notes left `sending` by a dead worker are marked
     in doubt first (never resent)."""
-    from .tasks import send_milestone_notes
-
     now = now or timezone.now()
     stale = MilestoneNote.objects.filter(
         state=MilestoneNote.State.SENDING, created_at__lt=now - SENDING_GIVEN_UP_AFTER
@@ -293,8 +295,10 @@ def milestones_start_notes(*, now=None) -> int:
     for milestone_id in milestones_to_announce().values_list("pk", flat=True):
         try:
             with transaction.atomic():
-                send_milestone_notes.configure(
-                    queueing_lock=f"milestone-notes-{milestone_id}"
+                app.configure_task(
+                    SEND_MILESTONE_NOTES_TASK,
+                    allow_unknown=False,
+                    queueing_lock=f"milestone-notes-{milestone_id}",
                 ).defer(milestone_id=milestone_id)
         except procrastinate_exceptions.AlreadyEnqueued:
             continue

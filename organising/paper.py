@@ -3,7 +3,7 @@
 Each batch adds its count to the petition's running count rows
 (petitions_signaturecount) in the same transaction as the batch itself, so
 the petition page, the home page and the JSON show it in the total with no
-extra query; `services.signature_counts_reconcile` rebuilds the rows from the
+extra query; `signature_counts_reconcile` below rebuilds the rows from the
 confirmed signatures plus the batches. Every write leaves a PaperBatchChange
 with the figures before and after.
 """
@@ -11,7 +11,9 @@ with the figures before and after.
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services
+from petitions import services
+from petitions.models import Petition
+
 from .models import PaperBatch, PaperBatchChange
 
 
@@ -53,7 +55,7 @@ def paper_batch_save(*, batch: PaperBatch, user=None, now=None) -> PaperBatch:
         before = _snapshot(old)
         if before == _snapshot(batch) and old.petition_id == batch.petition_id:
             return batch
-        services._count_add(
+        services.petition_count_add(
             petition_id=old.petition_id, country=old.country, delta=-old.count
         )
     else:
@@ -62,7 +64,7 @@ def paper_batch_save(*, batch: PaperBatch, user=None, now=None) -> PaperBatch:
     batch.updated_by = user
     batch.updated_at = now
     batch.save()
-    services._count_add(
+    services.petition_count_add(
         petition_id=batch.petition_id, country=batch.country, delta=batch.count
     )
     _audit(
@@ -87,7 +89,7 @@ def paper_batch_delete(*, batch: PaperBatch, user=None, now=None) -> None:
     old = PaperBatch.objects.select_for_update().filter(pk=batch.pk).first()
     if old is None:
         return
-    services._count_add(
+    services.petition_count_add(
         petition_id=old.petition_id, country=old.country, delta=-old.count
     )
     _audit(
@@ -105,11 +107,21 @@ def paper_counts_by_country(petition_id: int) -> dict[str, int]:
     """Paper signatures per country code, for rebuilding the count rows."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT country, SUM(count) FROM petitions_paperbatch "
+            f"SELECT country, SUM(count) FROM {PaperBatch._meta.db_table} "
             "WHERE petition_id = %s GROUP BY country",
             [petition_id],
         )
         return {country: int(total) for country, total in cursor.fetchall()}
+
+
+def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
+    """Rebuild a petition's count rows from its confirmed signatures and its
+    paper batches; returns the total before and after. The one to call: the
+    petitions app's rebuild knows nothing of paper unless told."""
+    return services.signature_counts_reconcile(
+        petition=petition,
+        read_paper_counts=lambda petition: paper_counts_by_country(petition.pk),
+    )
 
 
 @transaction.atomic

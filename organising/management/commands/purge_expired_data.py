@@ -5,7 +5,7 @@
 - newsletter subscriptions never confirmed, and unsubscribed addresses, the
   same number of days after (newsletters.services.subscribers_purge).
 
-The job worker runs it every hour (petitions.tasks.purge_expired_data), in
+The job worker runs it every hour (organising.tasks.purge_expired_data), in
 development and production alike; finished jobs are pruned there too
 (core.tasks.remove_old_jobs). Run it by hand with --dry-run to see the count.
 """

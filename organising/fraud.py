@@ -10,7 +10,7 @@
 - `bulk_invalidation_queue` / `bulk_invalidation_run` /
   `bulk_invalidation_undo`: invalidation by criteria, with the number
   affected shown first; the admin records the request and queues it, the
-  worker runs it (petitions.tasks.run_bulk_invalidation), and it can be
+  worker runs it (organising.tasks.run_bulk_invalidation), and it can be
   undone within settings.BULK_INVALIDATION_UNDO_DAYS. Counts stay exact
   because both go through services.signatures_invalidate / signatures_restore,
   and a run is one transaction that also marks the record done, so a retried
@@ -30,21 +30,24 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from procrastinate.contrib.django import app
 
-from . import services, validators
-from .models import (
-    BulkInvalidation,
-    BulkInvalidationItem,
-    Petition,
-    Signature,
-    SignatureAlert,
-)
+from petitions import services, validators
+from petitions.models import Petition, Signature
+
+from .models import BulkInvalidation, BulkInvalidationItem, SignatureAlert
 
 # Shared by very many people: listed on the dashboard, never alerted on.
 WEBMAIL_DOMAINS = frozenset(
     {*validators._PLUS_TAGS_IGNORED, "googlemail.com", "yahoo.es", "hotmail.es"}
 )
 ORGANISERS_GROUP = "Organisers"
+# Invalidating is a right on signatures, so the permission stays petitions'.
+INVALIDATE_PERMISSION = "petitions.invalidate_signature"
+# The worker's task (organising.tasks) imports this module, so the job is
+# deferred by the task's name; an unknown name raises rather than queue a job
+# that nothing runs.
+RUN_BULK_INVALIDATION_TASK = "organising.tasks.run_bulk_invalidation"
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def signature_anomalies_check(
             )
             % {"count": len(new)},
             message=render_to_string(
-                "petitions/email/fraud_alert.txt",
+                "organising/email/fraud_alert.txt",
                 {
                     "alerts": [(petitions[h.petition_id], h) for h in new],
                     "threshold": threshold,
@@ -261,11 +264,11 @@ def bulk_invalidation_queue(
     the record exists if and only if its job does. Raises ValidationError for
     criteria that name nothing but the petition.
     """
-    from .tasks import run_bulk_invalidation
-
     with transaction.atomic():
         bulk = _bulk_record(criteria=criteria, user=user, now=now)
-        run_bulk_invalidation.defer(bulk_id=bulk.pk)
+        app.configure_task(RUN_BULK_INVALIDATION_TASK, allow_unknown=False).defer(
+            bulk_id=bulk.pk
+        )
     return bulk
 
 

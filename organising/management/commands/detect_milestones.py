@@ -1,15 +1,15 @@
-"""Record the goals petitions have newly reached (petitions.milestones).
+"""Record the goals petitions have newly reached (organising.milestones).
 
     manage.py detect_milestones
 
-The worker does the same every five minutes (petitions.tasks.detect_milestones)
+The worker does the same every five minutes (organising.tasks.detect_milestones)
 and then sends the notes; this command only records and lists. Each goal is
 recorded once.
 """
 
 from django.core.management.base import BaseCommand
 
-from petitions.milestones import milestone_recipients, milestones_detect
+from organising.milestones import milestone_recipients, milestones_detect
 
 
 class Command(BaseCommand):

@@ -17,9 +17,10 @@ of a document until it writes the file, so two things keep memory flat:
 
 The file is written to a temporary file on disk and then sent in 64 kB blocks,
 so the response holds only one block at a time. `make bench`
-(scripts/bench_delivery_pack.py) measures time and peak memory for a million
-names. The export is recorded in the export log (SignatureExport) like the
-CSVs: at once, then with its row count (names printed) when it ends.
+(scripts/bench_export.py, the `--kind delivery-pdf` run) measures time and
+peak memory for a million names. The export is recorded in the export log
+(SignatureExport) like the CSVs: at once, then with its row count (names
+printed) when it ends.
 """
 
 import functools
@@ -44,8 +45,10 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from . import selectors, services
-from .models import PaperBatch, Petition, Signature, SignatureExport
+from petitions import selectors
+from petitions.models import Petition, Signature
+
+from .models import PaperBatch, SignatureExport
 
 CHUNK_BYTES = 64 * 1024
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -243,7 +246,7 @@ def _confirmed_names(petition: Petition) -> Iterator[tuple[str, str]]:
 def _write_pack(file, *, petition: Petition) -> int:
     """Write the whole pack to `file`; returns the number of names printed."""
     total, paper = selectors.petition_signature_and_paper_counts(petition)
-    by_country, _updated_at = services.petition_counts_by_country(petition)
+    by_country, _updated_at = selectors.petition_counts_by_country(petition)
     today = timezone.localdate()
     writer = _Writer(
         file,

@@ -35,8 +35,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from psycopg.types.json import Jsonb
 
-from . import validators
-from .models import Petition, Signature, SignatureExport
+from petitions import validators
+from petitions.models import Petition, Signature
+
+from .models import SignatureExport
 
 Kind = SignatureExport.Kind
 
@@ -48,16 +50,16 @@ BOM = "\ufeff".encode()
 # The organisers' permissions, in one place (the Organisers group's data
 # migration, 0003, grants all but EMAILS_PERMISSION). Each export kind needs
 # its permission; e-mail addresses need one more.
-DASHBOARD_PERMISSION = "petitions.view_dashboard"
-VIEW_EXPORTS_PERMISSION = "petitions.view_signatureexport"
+DASHBOARD_PERMISSION = "organising.view_dashboard"
+VIEW_EXPORTS_PERMISSION = "organising.view_signatureexport"
 EXPORT_PERMISSIONS = {
-    Kind.BY_DAY: "petitions.export_counts",
-    Kind.BY_COUNTRY: "petitions.export_counts",
-    Kind.BY_SOURCE: "petitions.export_counts",
-    Kind.DELIVERY: "petitions.export_delivery_list",
-    Kind.DELIVERY_PDF: "petitions.export_delivery_list",
+    Kind.BY_DAY: "organising.export_counts",
+    Kind.BY_COUNTRY: "organising.export_counts",
+    Kind.BY_SOURCE: "organising.export_counts",
+    Kind.DELIVERY: "organising.export_delivery_list",
+    Kind.DELIVERY_PDF: "organising.export_delivery_list",
 }
-EMAILS_PERMISSION = "petitions.export_emails"
+EMAILS_PERMISSION = "organising.export_emails"
 
 # The file type of each kind; the download's address ends with it.
 EXTENSIONS = {**dict.fromkeys(Kind, "csv"), Kind.DELIVERY_PDF: "pdf"}
@@ -80,7 +82,7 @@ def downloads_for(user, *, petition: Petition) -> list[Download]:
             if not user_may_export(user, kind=kind, with_emails=with_emails):
                 continue
             url = reverse(
-                "admin:petitions_petition_export",
+                "organising:export",
                 args=[petition.slug, kind.value, EXTENSIONS[kind]],
             )
             downloads.append(
@@ -282,7 +284,7 @@ def export_file(
 ) -> tuple[SignatureExport, Iterator[bytes]]:
     """`export_csv`, or the PDF delivery pack: record, then stream."""
     if Kind(kind) == Kind.DELIVERY_PDF:
-        from .delivery import export_delivery_pack  # reportlab: load when used
+        from .delivery_pack import export_delivery_pack  # reportlab: load when used
 
         return export_delivery_pack(
             petition=petition,

@@ -2,15 +2,15 @@
 
     manage.py check_signature_anomalies [--threshold N] [--dry-run]
 
-The worker runs the same check every hour (petitions.tasks
+The worker runs the same check every hour (organising.tasks
 .check_signature_anomalies); each alert is sent once, however often it runs. The
 threshold is settings.FRAUD_ALERT_THRESHOLD (env FRAUD_ALERT_THRESHOLD) unless
-given here. See petitions.fraud.
+given here. See organising.fraud.
 """
 
 from django.core.management.base import BaseCommand
 
-from petitions.fraud import signature_anomalies_check
+from organising.fraud import signature_anomalies_check
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from petitions.paper import paper_batch_names_delete
+from organising.paper import paper_batch_names_delete
 from petitions.services import petitions_closed_before, signatures_anonymise
 
 
