@@ -39,8 +39,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from organising.dashboard import petition_dashboard  # noqa: E402
+from organising.paper import signature_counts_reconcile  # noqa: E402
 from petitions.models import Petition, Signature  # noqa: E402
-from petitions.services import signature_counts_reconcile  # noqa: E402
 
 SLUG = "bench-delivery-list"
 MAX_RATIO = 3.0

@@ -3,13 +3,14 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from petitions import exports
+from organising import exports
 from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
-    organiser,
     staff_user,
 )
+
+from .factories import organiser
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +50,16 @@ def test_organisers_group_has_exactly_the_dashboard_and_export_permissions():
     assert set(
         group.permissions.values_list("content_type__app_label", "codename")
     ) == {
-        ("petitions", "view_dashboard"),
-        ("petitions", "export_counts"),
-        ("petitions", "export_delivery_list"),
-        ("petitions", "view_signatureexport"),
+        ("organising", "view_dashboard"),
+        ("organising", "export_counts"),
+        ("organising", "export_delivery_list"),
+        ("organising", "view_signatureexport"),
         ("petitions", "view_petition"),
-        ("petitions", "add_paperbatch"),
-        ("petitions", "change_paperbatch"),
-        ("petitions", "delete_paperbatch"),
-        ("petitions", "view_paperbatch"),
-        ("petitions", "view_paperbatchchange"),
+        ("organising", "add_paperbatch"),
+        ("organising", "change_paperbatch"),
+        ("organising", "delete_paperbatch"),
+        ("organising", "view_paperbatch"),
+        ("organising", "view_paperbatchchange"),
     }
 
 
@@ -91,7 +92,7 @@ def test_no_group_but_organisers_may_see_the_dashboard_or_export():
     # Holds for the Editors group too, once the newsletters app creates it.
     holders = set(
         Group.objects.filter(
-            permissions__content_type__app_label="petitions",
+            permissions__content_type__app_label="organising",
             permissions__codename__in=EXPORT_PERMISSIONS,
         ).values_list("name", flat=True)
     )
@@ -112,7 +113,7 @@ def test_non_staff_users_are_sent_to_the_admin_login_even_with_permissions(
     user = staff_user(
         "member@example.org",
         groups=["Organisers"],
-        permissions=["petitions.export_emails"],
+        permissions=["organising.export_emails"],
         is_staff=False,
     )
     client.force_login(user)
@@ -150,7 +151,7 @@ def test_organisers_are_refused_the_delivery_list_with_emails(client, petition):
 
 
 def test_the_emails_permission_adds_the_email_column(client, petition):
-    client.force_login(organiser(permissions=["petitions.export_emails"]))
+    client.force_login(organiser(permissions=["organising.export_emails"]))
     response = client.get(DELIVERY_EMAILS)
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert response.status_code == 200
@@ -160,14 +161,14 @@ def test_the_emails_permission_adds_the_email_column(client, petition):
 
 def test_the_emails_permission_alone_does_not_open_the_delivery_list(client, petition):
     client.force_login(
-        staff_user("emails-only@example.org", permissions=["petitions.export_emails"])
+        staff_user("emails-only@example.org", permissions=["organising.export_emails"])
     )
     assert _status(client, DELIVERY_EMAILS) == 403
 
 
 def test_count_exports_alone_do_not_open_the_delivery_list(client, petition):
     client.force_login(
-        staff_user("counts@example.org", permissions=["petitions.export_counts"])
+        staff_user("counts@example.org", permissions=["organising.export_counts"])
     )
     assert _status(client, BY_DAY) == 200
     assert _status(client, BY_COUNTRY) == 200
@@ -182,7 +183,7 @@ def test_the_dashboard_offers_only_the_downloads_the_user_may_take(client, petit
     assert "?emails=1" not in page
 
     client.force_login(
-        organiser("trusted@example.org", permissions=["petitions.export_emails"])
+        organiser("trusted@example.org", permissions=["organising.export_emails"])
     )
     page = client.get(DASHBOARD).content.decode()
     assert "delivery.csv?emails=1" in page
@@ -202,13 +203,13 @@ def test_organisers_can_read_the_export_record_but_not_change_it(client, petitio
     client.force_login(organiser())
     client.get(BY_DAY)
     record = petition.exports.get()
-    assert client.get("/admin/petitions/signatureexport/").status_code == 200
+    assert client.get("/admin/organising/signatureexport/").status_code == 200
     assert (
-        client.get(f"/admin/petitions/signatureexport/{record.pk}/change/").status_code
+        client.get(f"/admin/organising/signatureexport/{record.pk}/change/").status_code
         == 200
     )
-    assert client.get("/admin/petitions/signatureexport/add/").status_code == 403
-    response = client.post(f"/admin/petitions/signatureexport/{record.pk}/delete/")
+    assert client.get("/admin/organising/signatureexport/add/").status_code == 403
+    response = client.post(f"/admin/organising/signatureexport/{record.pk}/delete/")
     assert response.status_code == 403
     assert petition.exports.count() == 1
 
@@ -220,7 +221,7 @@ def test_organisers_cannot_open_the_signature_admin(client, petition):
 
 def test_export_emails_permission_exists_for_granting_by_hand():
     permission = Permission.objects.get(
-        content_type__app_label="petitions", codename="export_emails"
+        content_type__app_label="organising", codename="export_emails"
     )
     assert "e-mail" in permission.name
 
@@ -228,7 +229,7 @@ def test_export_emails_permission_exists_for_granting_by_hand():
 def test_the_download_list_offers_every_export_kind_to_those_holding_all(
     client, petition
 ):
-    client.force_login(organiser(permissions=["petitions.export_emails"]))
+    client.force_login(organiser(permissions=["organising.export_emails"]))
     page = client.get(DASHBOARD).content.decode()
     for kind, extension in exports.EXTENSIONS.items():
         assert (

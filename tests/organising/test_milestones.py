@@ -13,12 +13,14 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from newsletters.models import Subscriber
-from petitions import milestones, paper
-from petitions.models import Milestone, MilestoneNote, PaperBatch, Petition, Signature
-from petitions.tasks import detect_milestones, send_milestone_notes
+from organising import milestones, paper
+from organising.models import Milestone, MilestoneNote, PaperBatch
+from organising.tasks import detect_milestones, send_milestone_notes
+from petitions.models import Petition, Signature
 from tests.newsletters.factories import SubscriberFactory
+from tests.petitions.factories import ConfirmedSignatureFactory, PetitionFactory
 
-from .factories import ConfirmedSignatureFactory, PetitionFactory, recount
+from .factories import recount
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +177,7 @@ class FlakyBackend(BaseEmailBackend):
 @pytest.fixture
 def flaky_mail_server(settings):
     FlakyBackend.handed, FlakyBackend.break_at = 0, None
-    settings.EMAIL_BACKEND = "tests.petitions.test_milestones.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.organising.test_milestones.FlakyBackend"
     return FlakyBackend
 
 

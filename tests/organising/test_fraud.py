@@ -8,17 +8,18 @@ from django.core.management import call_command
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from petitions import fraud, services
-from petitions.models import BulkInvalidation, Signature, SignatureAlert
-from petitions.tasks import check_signature_anomalies, run_bulk_invalidation
-
-from .factories import (
+from organising import fraud, paper
+from organising.models import BulkInvalidation, SignatureAlert
+from organising.tasks import check_signature_anomalies, run_bulk_invalidation
+from petitions import services
+from petitions.models import Signature
+from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
-    organiser,
-    recount,
     staff_user,
 )
+
+from .factories import organiser, recount
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,7 @@ def test_bulk_invalidation_counts_first_then_keeps_the_total_exact(petition):
     bulk = fraud.signatures_invalidate_bulk(criteria=criteria)
     assert bulk.count == 4
     assert services.petition_signature_count(petition) == 3
-    assert services.signature_counts_reconcile(petition=petition) == (3, 3)
+    assert paper.signature_counts_reconcile(petition=petition) == (3, 3)
 
 
 def test_undo_restores_status_publicity_and_count(petition):
@@ -143,7 +144,7 @@ def test_undo_restores_status_publicity_and_count(petition):
     )
     assert pending.status == "pending"
     assert services.petition_signature_count(petition) == 1
-    assert services.signature_counts_reconcile(petition=petition) == (1, 1)
+    assert paper.signature_counts_reconcile(petition=petition) == (1, 1)
     with pytest.raises(fraud.ValidationError):
         fraud.bulk_invalidation_undo(bulk=bulk)
 
@@ -208,7 +209,7 @@ def test_the_worker_runs_a_queued_invalidation_once_with_exact_counts(
         staff_user("boss", permissions=["petitions.invalidate_signature"])
     )
     client.post(INVALIDATE, {"ip_hash": "f" * 32})
-    listing = client.get("/admin/petitions/bulkinvalidation/").content.decode()
+    listing = client.get("/admin/organising/bulkinvalidation/").content.decode()
     assert '<td class="field-state">Queued</td>' in listing
     assert services.petition_signature_count(petition) == 6
     run_jobs()
@@ -216,8 +217,8 @@ def test_the_worker_runs_a_queued_invalidation_once_with_exact_counts(
     assert (bulk.state, bulk.count) == ("done", 4) and bulk.done_at is not None
     assert ProcrastinateJob.objects.get().status == "succeeded"
     assert services.petition_signature_count(petition) == 2
-    assert services.signature_counts_reconcile(petition=petition) == (2, 2)
-    listing = client.get("/admin/petitions/bulkinvalidation/").content.decode()
+    assert paper.signature_counts_reconcile(petition=petition) == (2, 2)
+    listing = client.get("/admin/organising/bulkinvalidation/").content.decode()
     assert '<td class="field-state">Done</td>' in listing
     # A second run of the same record (a retried job) changes nothing.
     assert run_bulk_invalidation(bulk_id=bulk.pk) == "4 invalidated"
@@ -279,7 +280,7 @@ def test_bulk_invalidation_needs_the_invalidate_permission(
     client.force_login(staff_user("someone", **user_kwargs))
     assert client.get(INVALIDATE, {"email_domain": "spam.example"}).status_code == 403
     assert client.post(INVALIDATE, {"email_domain": "spam.example"}).status_code == 403
-    assert client.get("/admin/petitions/bulkinvalidation/").status_code == 403
+    assert client.get("/admin/organising/bulkinvalidation/").status_code == 403
     assert Signature.objects.filter(status="invalidated").count() == 0
 
 
@@ -299,7 +300,7 @@ def test_the_undo_action_in_the_admin(client, petition):
     bulk = BulkInvalidation.objects.get()
     run_bulk_invalidation(bulk_id=bulk.pk)
     client.post(
-        "/admin/petitions/bulkinvalidation/",
+        "/admin/organising/bulkinvalidation/",
         {"action": "undo", "_selected_action": [bulk.pk]},
     )
     bulk.refresh_from_db()
@@ -321,7 +322,7 @@ def test_alerts_already_sent_are_listed_for_dashboard_viewers_only(client, petit
         petition=petition, hour=NOW, kind="ip_hash", value="c" * 32, count=60
     )
     client.force_login(organiser())
-    page = client.get("/admin/petitions/signaturealert/")
+    page = client.get("/admin/organising/signaturealert/")
     assert page.status_code == 200 and "c" * 32 in page.content.decode()
     client.force_login(staff_user("staff@example.org"))
-    assert client.get("/admin/petitions/signaturealert/").status_code == 403
+    assert client.get("/admin/organising/signaturealert/").status_code == 403

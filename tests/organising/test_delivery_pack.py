@@ -10,18 +10,18 @@ from django.conf import settings
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from petitions import delivery, paper
-from petitions.delivery import export_delivery_pack
+from organising import delivery_pack, paper
+from organising.delivery_pack import export_delivery_pack
+from organising.models import PaperBatch, SignatureExport
 from petitions.forms import SignatureForm
-from petitions.models import PaperBatch, Signature, SignatureExport
-
-from .factories import (
+from petitions.models import Signature
+from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
-    organiser,
-    recount,
     staff_user,
 )
+
+from .factories import organiser, recount
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_organisers_download_the_pack_from_the_dashboard(client, petition):
 
 
 @pytest.mark.parametrize(
-    "permissions", [[], ["petitions.export_counts"], ["petitions.view_dashboard"]]
+    "permissions", [[], ["organising.export_counts"], ["organising.view_dashboard"]]
 )
 def test_the_pack_needs_the_delivery_list_permission(client, petition, permissions):
     client.force_login(staff_user("staff@example.org", permissions=permissions))
@@ -216,15 +216,15 @@ def test_without_the_font_file_the_pack_is_made_in_helvetica_with_a_warning(
     petition, monkeypatch, caplog
 ):
     monkeypatch.setitem(
-        delivery.FONT_FILES, "DejaVuSans", "/nonexistent/DejaVuSans.ttf"
+        delivery_pack.FONT_FILES, "DejaVuSans", "/nonexistent/DejaVuSans.ttf"
     )
-    delivery.pack_fonts.cache_clear()
+    delivery_pack.pack_fonts.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="petitions.delivery"):
+        with caplog.at_level(logging.WARNING, logger="organising.delivery_pack"):
             _record, pdf = _pack(petition)
     finally:
         monkeypatch.undo()
-        delivery.pack_fonts.cache_clear()
+        delivery_pack.pack_fonts.cache_clear()
     assert "fonts-dejavu-core" in caplog.text
     assert "Rosa Mamani" in _text(pdf)
     assert b"/BaseFont /Helvetica" in pdf

@@ -8,20 +8,21 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import paper, selectors, services
-from petitions.models import PaperBatch, PaperBatchChange, Petition
-
-from .factories import (
+from organising import paper
+from organising.models import PaperBatch, PaperBatchChange
+from petitions import selectors, services
+from petitions.models import Petition
+from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
-    organiser,
-    recount,
     staff_user,
 )
 
+from .factories import organiser, recount
+
 pytestmark = pytest.mark.django_db
 
-BATCHES = "/admin/petitions/paperbatch/"
+BATCHES = "/admin/organising/paperbatch/"
 
 
 def _batch(petition, *, user=None, **fields):
@@ -72,7 +73,7 @@ def test_deleting_a_batch_takes_it_out_of_the_total(petition):
 def test_reconciling_keeps_the_batches_in_the_count(petition):
     _batch(petition, count=40)
     _batch(petition, count=7, country="")
-    assert services.signature_counts_reconcile(petition=petition) == (50, 50)
+    assert paper.signature_counts_reconcile(petition=petition) == (50, 50)
     by_country, _at = services.petition_counts_by_country(petition)
     assert by_country == {"PE": 40, "": 7, "GB": 3}
 
@@ -173,8 +174,8 @@ def test_organisers_read_the_audit_trail_but_cannot_change_it(client, petition):
     _batch(petition)
     change = PaperBatchChange.objects.get()
     client.force_login(organiser())
-    url = f"/admin/petitions/paperbatchchange/{change.pk}/"
-    assert client.get("/admin/petitions/paperbatchchange/").status_code == 200
+    url = f"/admin/organising/paperbatchchange/{change.pk}/"
+    assert client.get("/admin/organising/paperbatchchange/").status_code == 200
     assert client.get(url + "change/").status_code == 200
     assert client.post(url + "delete/", {"post": "yes"}).status_code == 403
     assert PaperBatchChange.objects.count() == 1
@@ -203,7 +204,7 @@ def test_the_dashboard_states_paper_apart(client, petition):
     client.force_login(organiser())
     page = client.get("/admin/petitions/petition/dashboard/justice/").content.decode()
     assert "Plus 1,147 signatures on paper: 1,150 in all" in page
-    assert "/admin/petitions/paperbatch/?petition__id__exact=" in page
+    assert "/admin/organising/paperbatch/?petition__id__exact=" in page
 
 
 def test_retention_deletes_paper_names_and_their_audit_copies_but_keeps_counts():

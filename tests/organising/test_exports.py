@@ -13,14 +13,16 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from petitions.exports import CHUNK_BYTES, export_csv, export_filename
-from petitions.models import Petition, Signature, SignatureExport
+from organising.exports import CHUNK_BYTES, export_csv, export_filename
+from organising.models import SignatureExport
+from petitions.models import Petition, Signature
 from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
     many_confirmed,
-    organiser,
 )
+
+from .factories import organiser
 
 pytestmark = pytest.mark.django_db
 
@@ -339,7 +341,7 @@ def test_file_names_say_which_petition_what_and_when(petition):
 
 
 def test_unknown_kinds_and_petitions_are_not_found(client, petition):
-    client.force_login(organiser(permissions=["petitions.export_emails"]))
+    client.force_login(organiser(permissions=["organising.export_emails"]))
     base = "/admin/petitions/petition/dashboard"
     assert client.get(f"{base}/justice/everything.csv").status_code == 404
     assert client.get(f"{base}/nope/delivery.csv").status_code == 404
@@ -350,7 +352,7 @@ def test_unknown_kinds_and_petitions_are_not_found(client, petition):
 # The record of exports
 # ------------------------------------------------------------------------------
 def test_every_download_is_recorded_with_user_kind_and_row_count(client, petition):
-    user = organiser(permissions=["petitions.export_emails"])
+    user = organiser(permissions=["organising.export_emails"])
     client.force_login(user)
     response = client.get(
         "/admin/petitions/petition/dashboard/justice/delivery.csv?emails=1"
@@ -389,7 +391,7 @@ def test_counts_exports_record_their_row_count(petition):
 def test_exports_are_listed_in_the_admin(admin_client, petition):
     _record, chunks = export_csv(petition=petition, kind="by-day", requested_by="x")
     b"".join(chunks)
-    page = admin_client.get("/admin/petitions/signatureexport/").content.decode()
+    page = admin_client.get("/admin/organising/signatureexport/").content.decode()
     assert "Counts by day" in page
     assert "x" in page
 

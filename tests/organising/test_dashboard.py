@@ -9,16 +9,16 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from petitions.dashboard import bar_chart, nice_ceiling, petition_dashboard
-from petitions.exports import export_csv
+from organising.dashboard import bar_chart, nice_ceiling, petition_dashboard
+from organising.exports import export_csv
 from petitions.models import Petition, Signature
 from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
     many_confirmed,
-    organiser,
-    recount,
 )
+
+from .factories import organiser, recount
 
 pytestmark = pytest.mark.django_db
 
