@@ -241,3 +241,12 @@ def test_the_download_list_offers_every_export_kind_to_those_holding_all(
 def test_a_kind_under_the_wrong_extension_is_not_found(client, petition):
     client.force_login(organiser())
     assert _status(client, BY_DAY.replace(".csv", ".pdf")) == 404
+
+
+def test_the_old_addresses_of_the_back_office_lists_lead_to_the_new_ones(client):
+    response = client.get("/admin/petitions/paperbatch/?petition__id__exact=3")
+    assert response.status_code == 301
+    assert response["Location"] == "/admin/organising/paperbatch/?petition__id__exact=3"
+    response = client.get("/admin/petitions/signatureexport/7/change/")
+    assert response["Location"] == "/admin/organising/signatureexport/7/change/"
+    assert client.get("/admin/petitions/signature/").status_code == 302  # log in
