@@ -31,7 +31,11 @@ from django.views.decorators.http import require_http_methods
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from modeltranslation.utils import get_translation_fields
 
-from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
+from core.admin_mixins import (
+    ConstraintRaceAdminMixin,
+    ReadOnlyAdminMixin,
+    TimeZoneHelpAdminMixin,
+)
 from petitions.validators import FORMULA_PREFIXES
 
 from . import services
@@ -451,17 +455,8 @@ class IssueAdmin(TranslationAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Written by the services only; staff read them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Subscriber)
