@@ -85,9 +85,9 @@ class PaperBatch(models.Model):
 
     Counted in the petition's total like confirmed online signatures: the
     services add each batch's count to the running count rows
-    (SignatureCount), and `signature_counts_reconcile` rebuilds them from the
+    (SignatureCount), and `organising.paper.signature_counts_reconcile` rebuilds them from the
     confirmed signatures plus these batches. Written only through
-    `services.paper_batch_save` / `paper_batch_delete`, which also keep the
+    `organising.paper.paper_batch_save` / `paper_batch_delete`, which also keep the
     audit trail (PaperBatchChange).
     """
 
