@@ -85,10 +85,10 @@ class PaperBatch(models.Model):
 
     Counted in the petition's total like confirmed online signatures: the
     services add each batch's count to the running count rows
-    (SignatureCount), and `organising.paper.signature_counts_reconcile` rebuilds them from the
+    (SignatureCount), and `signature_counts_reconcile` rebuilds them from the
     confirmed signatures plus these batches. Written only through
-    `organising.paper.paper_batch_save` / `paper_batch_delete`, which also keep the
-    audit trail (PaperBatchChange).
+    organising.paper (`paper_batch_save`, `paper_batch_delete`, where the
+    rebuild is too), which also keeps the audit trail (PaperBatchChange).
     """
 
     petition = models.ForeignKey(
