@@ -103,13 +103,13 @@ def paper_batch_delete(*, batch: PaperBatch, user=None, now=None) -> None:
     old.delete()
 
 
-def paper_counts_by_country(petition_id: int) -> dict[str, int]:
+def paper_counts_by_country(petition: Petition) -> dict[str, int]:
     """Paper signatures per country code, for rebuilding the count rows."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT country, SUM(count) FROM {PaperBatch._meta.db_table} "
             "WHERE petition_id = %s GROUP BY country",
-            [petition_id],
+            [petition.pk],
         )
         return {country: int(total) for country, total in cursor.fetchall()}
 
@@ -120,7 +120,7 @@ def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
     petitions app's rebuild knows nothing of paper unless told."""
     return services.signature_counts_reconcile(
         petition=petition,
-        read_paper_counts=lambda petition: paper_counts_by_country(petition.pk),
+        read_paper_counts=paper_counts_by_country,
     )
 
 
