@@ -7,10 +7,14 @@ revoked, never deleted, so the audit trail always names the token used.
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils.html import escape, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from petitions.admin import PetitionAdmin
+from petitions.models import Petition
+
+from . import services, widget
 from .models import ApiRequest, ApiToken
 
 
@@ -111,3 +115,33 @@ class ApiRequestAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# The petition's page in the admin, with the code partners paste to embed the
+# sign widget: the widget is this app's, so it adds the field to petitions'
+# admin (registered first, INSTALLED_APPS lists petitions before api).
+admin.site.unregister(Petition)
+
+
+@admin.register(Petition)
+class PetitionWithWidgetAdmin(PetitionAdmin):
+    readonly_fields = [*PetitionAdmin.readonly_fields, "widget_snippets"]
+    fieldsets = [
+        *PetitionAdmin.fieldsets,
+        (_("Sign widget for partners"), {"fields": ["widget_snippets"]}),
+    ]
+
+    @admin.display(description=_("Code to paste, per language"))
+    def widget_snippets(self, petition):
+        if not petition.pk:
+            return _("Save the petition first.")
+        return format_html_join(
+            "",
+            '<p><label>{}<br><textarea readonly rows="4" cols="80">{}</textarea>'
+            "</label></p>",
+            # Escaped: the editor copies the code, not a live frame.
+            (
+                (language, escape(snippet))
+                for language, snippet in widget.widget_snippets(petition)
+            ),
+        )

@@ -8,8 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from petitions import exports
-from petitions.models import SignatureExport
+from organising import exports
+from organising.models import SignatureExport
 
 # Shown to the superuser once, then only its hash is kept. The prefix makes a
 # leaked token easy to recognise in a paste or a secret scanner.

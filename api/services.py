@@ -15,8 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from organising.models import SignatureExport
 from petitions import ratelimit, services, validators
-from petitions.models import Petition, Signature, SignatureExport
+from petitions.models import Petition, Signature
 
 from .models import ApiRequest, ApiToken, token_hash
 

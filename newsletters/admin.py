@@ -31,7 +31,11 @@ from django.views.decorators.http import require_http_methods
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from modeltranslation.utils import get_translation_fields
 
-from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
+from core.admin_mixins import (
+    ConstraintRaceAdminMixin,
+    ReadOnlyAdminMixin,
+    TimeZoneHelpAdminMixin,
+)
 from petitions.validators import FORMULA_PREFIXES
 
 from . import services
@@ -451,22 +455,13 @@ class IssueAdmin(TranslationAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Written by the services only; staff read them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Subscriber)
 class SubscriberAdmin(ReadOnlyAdmin):
-    """The list without its addresses: those need petitions.export_emails."""
+    """The list without its addresses: those need organising.export_emails."""
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
     list_filter = ["status", "language", "source"]
@@ -539,7 +534,7 @@ class SubscriberAdmin(ReadOnlyAdmin):
 
 def may_see_addresses(user) -> bool:
     """The same extra permission as the signers' addresses."""
-    return user.has_perm("petitions.export_emails")
+    return user.has_perm("organising.export_emails")
 
 
 def subscriber_csv_rows(queryset, chunk_size: int = 2000):

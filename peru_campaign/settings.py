@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "pages",
     "petitions",
     "newsletters",
+    # The organisers' back office: above petitions and newsletters, which it reads.
+    "organising",
     "reports",
     "api",
 ]
@@ -290,7 +292,7 @@ SIGNATURE_CONSENT_VERSION = "2026-12-v2"
 # can trigger by signing again.
 SIGNATURE_CONFIRM_MAX_AGE_DAYS = env.int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", default=30)
 SIGNATURE_MAX_REPEAT_EMAILS = 3
-# Fraud watch (petitions.fraud): e-mail organisers when one IP hash or e-mail
+# Fraud watch (organising.fraud): e-mail organisers when one IP hash or e-mail
 # domain brings this many signatures to a petition within an hour; a bulk
 # invalidation can be undone for this many days.
 FRAUD_ALERT_THRESHOLD = env.int("FRAUD_ALERT_THRESHOLD", default=50)

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from . import views
 from .sitemaps import SITEMAPS
@@ -22,6 +23,21 @@ urlpatterns = [
     ),
     path("favicon.ico", views.favicon, name="favicon"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
+    # The organisers' dashboard, at the address it has always had inside the
+    # admin: before the admin, whose petition pages would take "dashboard/"
+    # for a petition's id.
+    path("admin/petitions/petition/dashboard/", include("organising.urls")),
+    # The back office's lists were under /admin/petitions/ before the app
+    # moved: organisers' bookmarks lead to where they are now.
+    re_path(
+        r"^admin/petitions/(?P<model>bulkinvalidation|paperbatch|paperbatchchange"
+        r"|signaturealert|signatureexport)/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url="/admin/organising/%(model)s/%(rest)s",
+            permanent=True,
+            query_string=True,
+        ),
+    ),
     path("admin/", admin.site.urls),
     # The partners' OSDI API: JSON only, so outside the language prefixes.
     path("api/v1/", include("api.urls")),

@@ -1,49 +1,32 @@
 from django.contrib import admin, messages
-from django.utils.html import escape, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
-from api import widget as api_widget
-from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
+from core.admin_mixins import (
+    ConstraintRaceAdminMixin,
+    ReadOnlyAdminMixin,
+    TimeZoneHelpAdminMixin,
+)
 
 from . import services
-from .models import Petition, Signature, SignatureExport
-from .organisers import OrganisersAdminMixin
-
-
-class ReadOnlyAdminMixin:
-    """Rows written only by the services: staff may look, never add, edit or delete.
-
-    Signatures change through signing, withdrawal and invalidation; the export
-    record is only worth something if nobody can tidy it away.
-    """
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import Petition, Signature
 
 
 @admin.register(Petition)
 class PetitionAdmin(
-    OrganisersAdminMixin,
     TimeZoneHelpAdminMixin,
     ConstraintRaceAdminMixin,
     TranslationAdmin,
 ):
-    """Petitions; also serves the organisers' dashboard (petitions.organisers)."""
+    """Petitions. The partners' widget code is added by api.admin."""
 
     list_display = ["title", "state", "goal", "opens_at", "closes_at", "created_at"]
     list_filter = ["state"]
     search_fields = get_translation_fields("title", "summary")
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["confirmed_signatures", "widget_snippets"]
+    readonly_fields = ["confirmed_signatures"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "addressed_to", "body"]}),
         (
@@ -58,27 +41,11 @@ class PetitionAdmin(
                 ]
             },
         ),
-        (_("Sign widget for partners"), {"fields": ["widget_snippets"]}),
     ]
 
     @admin.display(description=_("Confirmed signatures"))
     def confirmed_signatures(self, petition):
         return services.petition_signature_count(petition) if petition.pk else 0
-
-    @admin.display(description=_("Code to paste, per language"))
-    def widget_snippets(self, petition):
-        if not petition.pk:
-            return _("Save the petition first.")
-        return format_html_join(
-            "",
-            '<p><label>{}<br><textarea readonly rows="4" cols="80">{}</textarea>'
-            "</label></p>",
-            # Escaped: the editor copies the code, not a live frame.
-            (
-                (language, escape(snippet))
-                for language, snippet in api_widget.widget_snippets(petition)
-            ),
-        )
 
 
 @admin.register(Signature)
@@ -138,22 +105,3 @@ class SignatureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def invalidate_same_email_domain(self, request, queryset):
         matching = services.signatures_sharing_with(queryset, shared="email_domain")
         self._report(request, services.signatures_invalidate(signatures=matching))
-
-
-@admin.register(SignatureExport)
-class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Every CSV export, from the dashboard or the command line. Read-only."""
-
-    list_display = [
-        "created_at",
-        "petition",
-        "kind",
-        "with_emails",
-        "requested_by",
-        "row_count",
-        "finished",
-    ]
-    list_filter = ["kind", "with_emails", "finished", "petition"]
-    search_fields = ["requested_by"]
-    date_hierarchy = "created_at"
-    list_select_related = ["petition"]

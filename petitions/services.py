@@ -9,6 +9,7 @@ import functools
 import json
 import random
 from collections import Counter
+from collections.abc import Callable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -305,7 +306,9 @@ def signature_confirm(*, signature_id: int, now=None) -> Signature:
         raise ValidationError(
             petition_refusal_message(signature.petition, now), code="closed"
         )
-    _count_add(petition_id=signature.petition_id, country=signature.country, delta=1)
+    petition_count_add(
+        petition_id=signature.petition_id, country=signature.country, delta=1
+    )
     signature.status = Signature.Status.CONFIRMED
     signature.confirmed_at = now
     signature.confirmed_position = petition_signature_count(signature.petition)
@@ -326,7 +329,7 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
     if signature is None or signature.status == Signature.Status.WITHDRAWN:
         return False
     if signature.status == Signature.Status.CONFIRMED:
-        _count_add(
+        petition_count_add(
             petition_id=signature.petition_id, country=signature.country, delta=-1
         )
     email_normalised = signature.email_normalised
@@ -409,7 +412,7 @@ def signatures_invalidate(*, signatures: QuerySet, now=None) -> int:
         status=Signature.Status.INVALIDATED, invalidated_at=now, show_publicly=False
     )
     for (petition_id, country), number in confirmed.items():
-        _count_add(petition_id=petition_id, country=country, delta=-number)
+        petition_count_add(petition_id=petition_id, country=country, delta=-number)
     _public_signers_changed(petition_ids=[row[2] for row in rows if row[4]])
     return len(rows)
 
@@ -455,7 +458,7 @@ def signatures_restore(*, items: QuerySet, invalidated_at) -> int:
         if status == Signature.Status.CONFIRMED
     )
     for (petition_id, country), number in confirmed.items():
-        _count_add(petition_id=petition_id, country=country, delta=number)
+        petition_count_add(petition_id=petition_id, country=country, delta=number)
     return len(rows)
 
 
@@ -498,7 +501,11 @@ def signatures_sharing_with(selected: QuerySet, *, shared: str) -> QuerySet:
 # ------------------------------------------------------------------------------
 # Counts
 # ------------------------------------------------------------------------------
-def _count_add(*, petition_id: int, country: str, delta: int) -> None:
+def petition_count_add(*, petition_id: int, country: str, delta: int) -> None:
+    """Move a petition's running count for one country by `delta` (negative to
+    take away), on a random shard row so that concurrent writers rarely wait
+    on each other. Callers run it in the transaction of the change it counts.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -514,9 +521,18 @@ def _count_add(*, petition_id: int, country: str, delta: int) -> None:
 
 
 @transaction.atomic
-def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
+def signature_counts_reconcile(
+    *, petition: Petition, read_paper_counts: Callable[[Petition], Mapping[str, int]]
+) -> tuple[int, int]:
     """Rebuild a petition's count rows exactly from its confirmed signatures
-    and its paper batches (petitions.paper).
+    and its signatures on paper, which `read_paper_counts` returns by country
+    code.
+
+    The paper batches belong to the back office, which passes their reader
+    (organising.paper.signature_counts_reconcile). It is called once the count
+    rows are locked, so a batch saved meanwhile is neither lost nor counted
+    twice; and it is required, so no caller rebuilds the rows without paper
+    by mistake.
 
     Returns the total before and after. Confirmations wait on the table lock
     for the moment this takes, so none is lost or counted twice.
@@ -535,9 +551,7 @@ def signature_counts_reconcile(*, petition: Petition) -> tuple[int, int]:
         .order_by()
     ):
         actual[country] = total
-    from .paper import paper_counts_by_country  # paper imports this module
-
-    actual.update(paper_counts_by_country(petition.pk))
+    actual.update(read_paper_counts(petition))
     SignatureCount.objects.filter(petition=petition).delete()
     now = timezone.now()
     SignatureCount.objects.bulk_create(

@@ -3,10 +3,8 @@
 Procrastinate finds this module by name (tasks.py) when Django starts.
 """
 
-import io
 import logging
 
-from django.core.management import call_command
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
@@ -61,78 +59,3 @@ def send_signature_email(*, signature_id: int, kind: str) -> str:
         )
         raise EmailNotSent(type(error).__name__) from None
     return "sent"
-
-
-@app.periodic(cron="17 * * * *")
-@app.task(queue="housekeeping", queueing_lock="purge_expired_data")
-def purge_expired_data(timestamp: int) -> str:
-    """Hourly, what the privacy notice says we do not keep (the command's job)."""
-    output = io.StringIO()
-    call_command("purge_expired_data", stdout=output)
-    return output.getvalue().strip()
-
-
-# ------------------------------------------------------------------------------
-# Organisers' tools (petitions.fraud, petitions.milestones)
-# ------------------------------------------------------------------------------
-@app.periodic(cron="5 * * * *")
-@app.task(queue="housekeeping", queueing_lock="check_signature_anomalies")
-def check_signature_anomalies(timestamp: int) -> int:
-    """Hourly, e-mail organisers about sources past the fraud threshold.
-
-    The check looks at the current and the previous hour and alerts on each
-    value once, so a run that is late or repeated neither misses nor repeats.
-    """
-    from .fraud import signature_anomalies_check
-
-    return len(signature_anomalies_check())
-
-
-@app.task(queue="organisers", retry=RetryStrategy(max_attempts=5, wait=30))
-def run_bulk_invalidation(*, bulk_id: int) -> str:
-    """Run an invalidation by criteria the admin queued (petitions.fraud).
-
-    One transaction: a job killed half-way leaves nothing done, and the retry
-    (or retry_stalled_jobs) runs it from the start; a done one is left alone.
-    """
-    from newsletters.tasks import _drop_broken_connection
-
-    from .fraud import bulk_invalidation_run
-
-    # A retry after a database restart needs a fresh connection.
-    _drop_broken_connection()
-    bulk = bulk_invalidation_run(bulk_id=bulk_id)
-    if bulk is None:
-        return "skipped: no longer exists"
-    return f"{bulk.count} invalidated"
-
-
-@app.periodic(cron="*/5 * * * *")
-@app.task(queue="housekeeping", queueing_lock="detect_milestones")
-def detect_milestones(timestamp: int) -> dict:
-    """Every five minutes: record the goals petitions have newly reached, and
-    queue the note of every milestone still to announce (a new one, or one
-    whose sending was cut short)."""
-    from .milestones import milestones_detect, milestones_start_notes
-
-    found = milestones_detect()
-    return {"found": len(found), "sending": milestones_start_notes()}
-
-
-@app.task(
-    queue="newsletter",
-    retry=RetryStrategy(max_attempts=10, wait=30),
-)
-def send_milestone_notes(*, milestone_id: int) -> dict:
-    """Send a milestone's note to its recipients (petitions.milestones)."""
-    from newsletters.tasks import _drop_broken_connection
-
-    from .milestones import milestone_notes_send
-
-    # Long and retried like the newsletter's batches: same connection care.
-    _drop_broken_connection()
-    try:
-        result = milestone_notes_send(milestone_id=milestone_id)
-    finally:
-        _drop_broken_connection()
-    return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}

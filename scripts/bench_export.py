@@ -38,9 +38,9 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from petitions.dashboard import petition_dashboard  # noqa: E402
+from organising.dashboard import petition_dashboard  # noqa: E402
+from organising.paper import signature_counts_reconcile  # noqa: E402
 from petitions.models import Petition, Signature  # noqa: E402
-from petitions.services import signature_counts_reconcile  # noqa: E402
 
 SLUG = "bench-delivery-list"
 MAX_RATIO = 3.0
@@ -138,7 +138,7 @@ def time_copy(petition: Petition) -> tuple[float, int]:
 def time_export_in_process(petition: Petition) -> float:
     """export_csv read to the end in this process, like COPY above: the
     export's own cost, without the command's interpreter and Django start."""
-    from petitions.exports import export_csv
+    from organising.exports import export_csv
 
     started = time.perf_counter()
     _record, chunks = export_csv(

@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from organising.paper import signature_counts_reconcile
 from petitions import tokens
 from petitions.models import Petition, RateLimitCounter, Signature
-from petitions.services import signature_counts_reconcile
 
 BENCH_SLUG = "bench"
 CEILING_SLUG = "bench-ceiling"  # scripts/bench_urls.py writes its rows here

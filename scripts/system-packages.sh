@@ -17,7 +17,7 @@ command -v make >/dev/null 2>&1 || need+=(make)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || need+=(libnginx-mod-http-brotli-static)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
-# The delivery pack's Unicode font: names in any script (petitions/delivery.py).
+# The delivery pack's Unicode font: names in any script (organising/delivery_pack.py).
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ "$purpose" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)

@@ -9,8 +9,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from api.models import ApiRequest
+from organising.models import SignatureExport
 from petitions import services as petition_services
-from petitions.models import Petition, Signature, SignatureExport
+from petitions.models import Petition, Signature
 from tests.petitions.conftest import queued_emails
 from tests.petitions.factories import PetitionFactory, SignatureFactory
 

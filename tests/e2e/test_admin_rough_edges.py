@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from petitions.models import Petition, SignatureExport
+from organising.models import SignatureExport
+from petitions.models import Petition
 from tests.e2e.steps import DESKTOP, PETITION_SLUG
 from tests.e2e.test_staff_in_a_browser import log_in, make_organiser
 from tests.newsletters.factories import StaffUserFactory
@@ -48,7 +49,7 @@ def test_the_export_record_list_is_not_clipped(site, page):
         )
     page.set_viewport_size(DESKTOP)
     log_in(page, site, "organiser@example.org")
-    page.goto(site + "/admin/petitions/signatureexport/")
+    page.goto(site + "/admin/organising/signatureexport/")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "ux-admin-exports-1280.png", full_page=True)
     assert no_sideways_scroll(page)

@@ -3,7 +3,7 @@ page that explains why and where to go, not a bare "403 Forbidden"."""
 
 import pytest
 
-from tests.petitions.factories import organiser
+from tests.organising.factories import organiser
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,6 @@ from django.db import connection
 from django.utils import timezone
 
 from petitions.models import Petition, Signature
-from petitions.services import signature_counts_reconcile
 
 
 class PetitionFactory(factory.django.DjangoModelFactory):
@@ -84,11 +83,6 @@ def many_confirmed(
         )
 
 
-def recount(petition: Petition) -> None:
-    """Rebuild the running counts the dashboard's by-country list reads."""
-    signature_counts_reconcile(petition=petition)
-
-
 def staff_user(username: str, *, groups=(), permissions=(), is_staff=True):
     """A user with the given groups and "app_label.codename" permissions."""
     user = get_user_model().objects.create_user(
@@ -102,7 +96,3 @@ def staff_user(username: str, *, groups=(), permissions=(), is_staff=True):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     return user
-
-
-def organiser(username: str = "organiser@example.org", **kwargs):
-    return staff_user(username, groups=["Organisers"], **kwargs)

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from petitions.exports import export_csv
+from organising.exports import export_csv
 from petitions.models import Petition, Signature
 from petitions.services import (
     PERSONAL_DATA_BLANKED,
@@ -19,11 +19,8 @@ from petitions.services import (
     petitions_closed_before,
     signatures_anonymise,
 )
-from tests.petitions.factories import (
-    ConfirmedSignatureFactory,
-    PetitionFactory,
-    recount,
-)
+from tests.organising.factories import recount
+from tests.petitions.factories import ConfirmedSignatureFactory, PetitionFactory
 
 pytestmark = pytest.mark.django_db
 

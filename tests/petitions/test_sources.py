@@ -6,12 +6,12 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from organising.dashboard import petition_dashboard
+from organising.exports import export_csv
 from petitions import sources
-from petitions.dashboard import petition_dashboard
-from petitions.exports import export_csv
 from petitions.models import Signature
-
-from .factories import ConfirmedSignatureFactory, PetitionFactory, organiser
+from tests.organising.factories import organiser
+from tests.petitions.factories import ConfirmedSignatureFactory, PetitionFactory
 
 pytestmark = pytest.mark.django_db
 

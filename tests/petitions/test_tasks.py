@@ -9,7 +9,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
-from procrastinate.periodic import PeriodicDeferrer
 
 from core.tasks import remove_old_jobs, retry_stalled_jobs
 from petitions import services
@@ -18,10 +17,8 @@ from petitions.tasks import (
     MAX_ATTEMPTS,
     RETRY_BASE_SECONDS,
     EmailNotSent,
-    purge_expired_data,
     send_signature_email,
 )
-from tests.petitions.factories import SignatureFactory
 
 from .conftest import queued_emails
 
@@ -236,32 +233,11 @@ def test_housekeeping_is_scheduled_from_the_worker():
     assert schedules == {
         "core.tasks.retry_stalled_jobs": "* * * * * */15",
         "core.tasks.remove_old_jobs": "40 * * * *",
-        "petitions.tasks.purge_expired_data": "17 * * * *",
+        "organising.tasks.purge_expired_data": "17 * * * *",
         "newsletters.tasks.newsletter_tick": "* * * * *",
-        "petitions.tasks.check_signature_anomalies": "5 * * * *",
-        "petitions.tasks.detect_milestones": "*/5 * * * *",
+        "organising.tasks.check_signature_anomalies": "5 * * * *",
+        "organising.tasks.detect_milestones": "*/5 * * * *",
     }
-
-
-def test_a_periodic_job_is_deferred_once_however_many_workers_run():
-    tick = int(timezone.now().timestamp()) // 3600 * 3600 + 17 * 60
-    schedule = app.periodic_registry.periodic_tasks[(purge_expired_data.name, "")]
-    for _worker in range(3):
-        deferrer = PeriodicDeferrer(registry=app.periodic_registry)
-        async_to_sync(deferrer.defer_jobs)([(schedule, tick)])
-    jobs = ProcrastinateJob.objects.filter(task_name=purge_expired_data.name)
-    assert [job.args for job in jobs] == [{"timestamp": tick}]
-
-
-def test_purge_expired_data_runs_the_command(settings):
-    old = timezone.now() - datetime.timedelta(
-        days=settings.SIGNATURE_PENDING_RETENTION_DAYS + 1
-    )
-    stale = SignatureFactory(status=Signature.Status.PENDING)
-    Signature.objects.filter(pk=stale.pk).update(created_at=old)
-    kept = SignatureFactory(status=Signature.Status.PENDING)
-    assert purge_expired_data(timestamp=0).startswith("Deleted 1 unconfirmed")
-    assert list(Signature.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 def _finished_ago(job_id: int, interval: str) -> None:

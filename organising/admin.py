@@ -1,0 +1,184 @@
+"""The back office's records in the admin: exports, paper batches, fraud watch.
+
+Paper batches are written through organising.paper (counts and audit trail);
+the other records are written by the services only, so staff read them.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from core.admin_mixins import ReadOnlyAdminMixin
+
+from . import exports, fraud, paper
+from .models import (
+    BulkInvalidation,
+    PaperBatch,
+    PaperBatchChange,
+    SignatureAlert,
+    SignatureExport,
+)
+
+
+@admin.register(SignatureExport)
+class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every CSV export, from the dashboard or the command line. Read-only."""
+
+    list_display = [
+        "created_at",
+        "petition",
+        "kind",
+        "with_emails",
+        "requested_by",
+        "row_count",
+        "finished",
+    ]
+    list_filter = ["kind", "with_emails", "finished", "petition"]
+    search_fields = ["requested_by"]
+    date_hierarchy = "created_at"
+    list_select_related = ["petition"]
+
+
+# ------------------------------------------------------------------------------
+# Paper and street signatures (organising.paper)
+# ------------------------------------------------------------------------------
+@admin.register(PaperBatch)
+class PaperBatchAdmin(admin.ModelAdmin):
+    """Organisers enter, correct and delete batches (the Organisers group holds
+    the model's permissions); each write goes through organising.paper, which
+    moves the counts and keeps the audit trail."""
+
+    list_display = [
+        "collected_on",
+        "petition",
+        "country",
+        "count",
+        "collected_by",
+        "updated_by",
+        "updated_at",
+    ]
+    list_filter = ["petition", "country"]
+    search_fields = ["collected_by", "note"]
+    list_select_related = ["petition", "updated_by"]
+    date_hierarchy = "collected_on"
+    fields = [
+        "petition",
+        "country",
+        "count",
+        "collected_on",
+        "collected_by",
+        "note",
+        "names",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ]
+    readonly_fields = ["created_by", "created_at", "updated_by", "updated_at"]
+    # One at a time, so each deletion is audited and moves the count.
+    actions = None
+
+    def save_model(self, request, obj, form, change):
+        paper.paper_batch_save(batch=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        paper.paper_batch_delete(batch=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for batch in queryset:
+            paper.paper_batch_delete(batch=batch, user=request.user)
+
+
+@admin.register(PaperBatchChange)
+class PaperBatchChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit trail of paper batches. Read-only, for everyone."""
+
+    list_display = ["at", "petition", "batch_id", "action", "user_name"]
+    list_filter = ["action", "petition"]
+    search_fields = ["=batch_id", "user_name"]
+    list_select_related = ["petition"]
+    readonly_fields = [
+        "petition",
+        "batch_id",
+        "action",
+        "user",
+        "user_name",
+        "at",
+        "before",
+        "after",
+    ]
+
+
+@admin.register(BulkInvalidation)
+class BulkInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bulk invalidations by criteria; each can be undone within the grace period."""
+
+    list_display = [
+        "created_at",
+        "petition",
+        "state",
+        "count",
+        "created_by",
+        "undone_at",
+    ]
+    list_filter = ["state", "petition"]
+    list_select_related = ["petition", "created_by"]
+    readonly_fields = [
+        "petition",
+        "criteria",
+        "state",
+        "done_at",
+        "count",
+        "created_by",
+        "created_at",
+        "undone_by",
+        "undone_at",
+        "restored",
+    ]
+    actions = ["undo"]
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(fraud.INVALIDATE_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(fraud.INVALIDATE_PERMISSION)
+
+    def has_undo_permission(self, request):
+        return request.user.has_perm(fraud.INVALIDATE_PERMISSION)
+
+    @admin.action(
+        description=_("Undo the selected invalidations"), permissions=["undo"]
+    )
+    def undo(self, request, queryset):
+        for bulk in queryset:
+            try:
+                restored = fraud.bulk_invalidation_undo(bulk=bulk, user=request.user)
+            except ValidationError as error:
+                self.message_user(request, error.messages[0], messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d signature restored; the count has been updated.",
+                        "%(count)d signatures restored; the count has been updated.",
+                        restored,
+                    )
+                    % {"count": restored},
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(SignatureAlert)
+class SignatureAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Fraud-watch alerts already e-mailed. Read-only; for dashboard viewers."""
+
+    list_display = ["hour", "petition", "kind", "value", "count"]
+    list_filter = ["kind", "petition"]
+    list_select_related = ["petition"]
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(exports.DASHBOARD_PERMISSION)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(exports.DASHBOARD_PERMISSION)
