@@ -40,3 +40,17 @@ class TimeZoneHelpAdminMixin:
             }
             field.help_text = format_lazy("{} {}", field.help_text or "", zone).strip()
         return field
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the services: staff may look, never add, edit or
+    delete (signatures, export records, subscribers, deliveries)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

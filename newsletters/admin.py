@@ -31,8 +31,13 @@ from django.views.decorators.http import require_http_methods
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from modeltranslation.utils import get_translation_fields
 
-from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
-from petitions.validators import FORMULA_PREFIXES
+from core.admin_mixins import (
+    ConstraintRaceAdminMixin,
+    ReadOnlyAdminMixin,
+    TimeZoneHelpAdminMixin,
+)
+from core.email_addresses import normalise_email
+from core.spreadsheets import spreadsheet_safe
 
 from . import services
 from .emails import UNSUBSCRIBE_PLACEHOLDER, issue_render, unsubscribe_url
@@ -451,21 +456,8 @@ class IssueAdmin(TranslationAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the services only; staff read them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Subscriber)
-class SubscriberAdmin(ReadOnlyAdmin):
+class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The list without its addresses: those need petitions.export_emails."""
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
@@ -491,8 +483,6 @@ class SubscriberAdmin(ReadOnlyAdmin):
         return fields
 
     def get_search_results(self, request, queryset, search_term):
-        from petitions.validators import normalise_email
-
         term = search_term.strip()
         if "@" in term:
             term = normalise_email(term)
@@ -558,10 +548,9 @@ def subscriber_csv_rows(queryset, chunk_size: int = 2000):
             ]
         )
         for pk, email, language, source, confirmed_at in rows:
-            # A leading =, +, - or @ would run as a formula in a spreadsheet.
-            if email.startswith(FORMULA_PREFIXES):
-                email = f"'{email}"
-            writer.writerow([email, language, source, confirmed_at.isoformat()])
+            writer.writerow(
+                [spreadsheet_safe(email), language, source, confirmed_at.isoformat()]
+            )
             last = pk
         yield buffer.getvalue()
         buffer.seek(0)
@@ -571,7 +560,7 @@ def subscriber_csv_rows(queryset, chunk_size: int = 2000):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "issue", "subscriber_id", "state", "attempts", "sent_at"]
     list_filter = ["state", "issue"]
     list_select_related = ["issue"]

@@ -6,28 +6,15 @@ from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
 from api import widget as api_widget
-from core.admin_mixins import ConstraintRaceAdminMixin, TimeZoneHelpAdminMixin
+from core.admin_mixins import (
+    ConstraintRaceAdminMixin,
+    ReadOnlyAdminMixin,
+    TimeZoneHelpAdminMixin,
+)
 
 from . import services
 from .models import Petition, Signature, SignatureExport
 from .organisers import OrganisersAdminMixin
-
-
-class ReadOnlyAdminMixin:
-    """Rows written only by the services: staff may look, never add, edit or delete.
-
-    Signatures change through signing, withdrawal and invalidation; the export
-    record is only worth something if nobody can tidy it away.
-    """
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Petition)
