@@ -42,14 +42,11 @@ class SignOutcome(enum.Enum):
 
 
 def petition_refusal_message(petition: Petition, now=None) -> str:
-    now = now or timezone.now()
-    if (
-        petition.state == Petition.State.OPEN
-        and petition.opens_at
-        and now < petition.opens_at
-    ):
+    """Why the petition refuses signatures now (Petition.signing_phase)."""
+    phase = petition.signing_phase(now)
+    if phase == Petition.Phase.NOT_YET_OPEN:
         return _("This petition is not open for signatures yet.")
-    if petition.state == Petition.State.DRAFT:
+    if phase == Petition.Phase.DRAFT:
         return _("This petition is not open for signatures.")
     return _(
         "This petition has closed and no longer accepts signatures. Thank you "

@@ -4,7 +4,6 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
@@ -113,25 +112,6 @@ def petition_detail(request, slug):
     return render_shared(request, "petitions/petition_detail.html", context)
 
 
-# The sign POST's lookup, as Petition.objects.public() has it, in SQL written
-# once and turned into a Petition by Model.from_db: building the ORM query,
-# then a raw queryset's column mapping, were each a quarter of the view's CPU
-# (py-spy).
-_PETITION_FIELDS = Petition._meta.concrete_fields
-_PETITION_COLUMNS = [field.attname for field in _PETITION_FIELDS]
-_PUBLIC_PETITION_BY_SLUG = (
-    f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in _PETITION_FIELDS)}"
-    f" FROM {Petition._meta.db_table} WHERE slug = %s AND state <> %s"
-)
-
-
-def _public_petition(slug) -> Petition | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_PUBLIC_PETITION_BY_SLUG, [slug, Petition.State.DRAFT])
-        row = cursor.fetchone()
-    return None if row is None else Petition.from_db("default", _PETITION_COLUMNS, row)
-
-
 def _refused(request, petition):
     return render(
         request,
@@ -143,7 +123,7 @@ def _refused(request, petition):
 
 def _public_petition_or_404(slug) -> Petition:
     # A draft answers exactly like an unknown slug, so its address stays secret.
-    petition = _public_petition(slug)
+    petition = selectors.petition_public_by_slug(slug=slug)
     if petition is None:
         raise Http404
     return petition
