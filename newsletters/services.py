@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.email_addresses import clean_email, normalise_email
+from core.emails import site_language
 from petitions.models import Signature
 
-from .emails import site_language
 from .models import Delivery, Entry, Issue, Subscriber
 
 
