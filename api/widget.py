@@ -25,6 +25,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from core.fetch_metadata import cross_origin_protected
+from core.forms import form_add_validation_error
 from petitions import ratelimit, selectors, services, validators
 from petitions.models import Petition
 
@@ -117,11 +118,7 @@ def widget_sign(request, slug):
                 source=widget_source(partner),
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            form_add_validation_error(form, error)
         else:
             return sent
     return _render(request, petition, form=form, partner=partner, status=400)

@@ -36,7 +36,8 @@ from core.admin_mixins import (
     ReadOnlyAdminMixin,
     TimeZoneHelpAdminMixin,
 )
-from petitions.validators import FORMULA_PREFIXES
+from core.email_addresses import normalise_email
+from core.spreadsheets import spreadsheet_safe
 
 from . import services
 from .emails import UNSUBSCRIBE_PLACEHOLDER, issue_render, unsubscribe_url
@@ -455,12 +456,8 @@ class IssueAdmin(TranslationAdmin):
         )
 
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Written by the services only; staff read them."""
-
-
 @admin.register(Subscriber)
-class SubscriberAdmin(ReadOnlyAdmin):
+class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The list without its addresses: those need organising.export_emails."""
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
@@ -486,8 +483,6 @@ class SubscriberAdmin(ReadOnlyAdmin):
         return fields
 
     def get_search_results(self, request, queryset, search_term):
-        from petitions.validators import normalise_email
-
         term = search_term.strip()
         if "@" in term:
             term = normalise_email(term)
@@ -553,10 +548,9 @@ def subscriber_csv_rows(queryset, chunk_size: int = 2000):
             ]
         )
         for pk, email, language, source, confirmed_at in rows:
-            # A leading =, +, - or @ would run as a formula in a spreadsheet.
-            if email.startswith(FORMULA_PREFIXES):
-                email = f"'{email}"
-            writer.writerow([email, language, source, confirmed_at.isoformat()])
+            writer.writerow(
+                [spreadsheet_safe(email), language, source, confirmed_at.isoformat()]
+            )
             last = pk
         yield buffer.getvalue()
         buffer.seek(0)
@@ -566,7 +560,7 @@ def subscriber_csv_rows(queryset, chunk_size: int = 2000):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "issue", "subscriber_id", "state", "attempts", "sent_at"]
     list_filter = ["state", "issue"]
     list_select_related = ["issue"]

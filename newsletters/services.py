@@ -14,10 +14,10 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from petitions import validators
+from core.email_addresses import clean_email, normalise_email
+from core.emails import site_language
 from petitions.models import Signature
 
-from .emails import site_language
 from .models import Delivery, Entry, Issue, Subscriber
 
 
@@ -55,11 +55,6 @@ def entry_unpublish(*, entry: Entry) -> bool:
 # ------------------------------------------------------------------------------
 # The mailing list
 # ------------------------------------------------------------------------------
-# Addresses the list no longer writes to unless the person confirms again
-# through the form (which proves the mailbox works and that they want it).
-SUPPRESSED = (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED)
-
-
 def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber | None:
     """Put a confirmed signer who asked for updates on the list.
 
@@ -93,7 +88,7 @@ def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber |
         )
         if created or subscriber.status in (
             Subscriber.Status.CONFIRMED,
-            *SUPPRESSED,
+            *Subscriber.SUPPRESSED_STATUSES,
         ):
             return subscriber
         # Pending (a form subscription not yet confirmed) or unsubscribed:
@@ -123,8 +118,8 @@ def subscriber_subscribe(
     from .tasks import send_subscription_confirmation
 
     now = now or timezone.now()
-    email = validators.clean_email(email)
-    email_normalised = validators.normalise_email(email)
+    email = clean_email(email)
+    email_normalised = normalise_email(email)
     language = site_language(language or translation_language())
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(
@@ -239,7 +234,7 @@ def subscriber_unsubscribe_address(*, email_normalised: str, now=None) -> bool:
 def subscriber_unsubscribe_email(*, email: str, now=None) -> bool:
     """Unsubscribe an address as written in a provider's event or a file."""
     try:
-        email_normalised = validators.normalise_email(validators.clean_email(email))
+        email_normalised = normalise_email(clean_email(email))
     except ValidationError:
         return False
     return subscriber_unsubscribe_address(email_normalised=email_normalised, now=now)
@@ -253,11 +248,11 @@ def subscriber_mark_undeliverable(*, email: str, reason: str, now=None) -> bool:
     a bounce. The latest issue sent to it is marked bounced. Returns whether
     a subscriber was found and changed.
     """
-    if reason not in SUPPRESSED:
+    if reason not in Subscriber.SUPPRESSED_STATUSES:
         raise ValueError(f"Not a suppression reason: {reason!r}")
     now = now or timezone.now()
     try:
-        email_normalised = validators.normalise_email(validators.clean_email(email))
+        email_normalised = normalise_email(clean_email(email))
     except ValidationError:
         return False
     subscriber = (
@@ -506,7 +501,7 @@ def issue_send_test(*, issue: Issue, to: str) -> int:
     from .emails import issue_message, issue_render
 
     check_sendable(issue=issue, allow_scheduled_entries=True)
-    to = validators.clean_email(to)
+    to = clean_email(to)
     messages = []
     for code, _name in settings.LANGUAGES:
         rendered = issue_render(issue, code)

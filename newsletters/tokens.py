@@ -1,14 +1,15 @@
 """Signed links in newsletter e-mails: confirm a subscription, unsubscribe.
 
-The same scheme as petitions.tokens (the subscriber's id, signed with the
-secret key and a salt per purpose), with salts of its own, so a petition link
-can never be used as a newsletter link or the other way round.
+The scheme of core.signed_links (the subscriber's id, signed with the secret
+key and a salt per purpose), with salts of its own, so a petition link can
+never be used as a newsletter link or the other way round.
 """
 
-from petitions import tokens as petition_tokens
-from petitions.tokens import ExpiredToken, InvalidToken
+import datetime
 
-__all__ = ["ExpiredToken", "InvalidToken", "make_token", "read_token"]
+from django.conf import settings
+
+from core import signed_links
 
 _SALTS = {
     "confirm": "newsletters.subscriber.confirm",
@@ -17,12 +18,15 @@ _SALTS = {
 
 
 def make_token(subscriber_id: int, purpose: str) -> str:
-    return petition_tokens.make_token(subscriber_id, purpose, salts=_SALTS)
+    return signed_links.make_token(subscriber_id, salt=_SALTS[purpose])
 
 
 def read_token(token: str, purpose: str) -> int:
-    """The subscriber id in a token, or InvalidToken / ExpiredToken.
+    """The subscriber id in a token, or core.signed_links.InvalidToken / ExpiredToken.
 
     Unsubscribe links never expire: an old e-mail must still stop the next.
     """
-    return petition_tokens.read_token(token, purpose, salts=_SALTS)
+    max_age = None
+    if purpose == "confirm":
+        max_age = datetime.timedelta(days=settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS)
+    return signed_links.read_token(token, salt=_SALTS[purpose], max_age=max_age)

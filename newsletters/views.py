@@ -18,8 +18,8 @@ from django.views.generic.dates import (
 )
 
 from core.fetch_metadata import cross_origin_protected
+from core.signed_links import id_from_token, link_problem
 from petitions import ratelimit
-from petitions.views import id_from_token, link_problem
 
 from . import services, tokens
 from .forms import SubscribeForm

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from psycopg.types.json import Jsonb
 
-from petitions import validators
+from core.spreadsheets import FORMULA_PREFIXES
 from petitions.models import Petition, Signature
 
 from .models import SignatureExport
@@ -104,7 +104,7 @@ def downloads_for(user, *, petition: Petition) -> list[Download]:
 # one): = + - @ tab and carriage return. They are matched by code point with
 # ascii(), which reads the first character without copying the text, so the
 # check costs little per row.
-FORMULA_TRIGGERS = (*validators.FORMULA_PREFIXES, "\t", "\r")
+FORMULA_TRIGGERS = (*FORMULA_PREFIXES, "\t", "\r")
 _TRIGGER_CODES = ", ".join(str(ord(char)) for char in FORMULA_TRIGGERS)
 
 

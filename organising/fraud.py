@@ -32,14 +32,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from procrastinate.contrib.django import app
 
-from petitions import services, validators
+from core.email_addresses import PLUS_TAGS_IGNORED
+from petitions import services
 from petitions.models import Petition, Signature
 
 from .models import BulkInvalidation, BulkInvalidationItem, SignatureAlert
 
 # Shared by very many people: listed on the dashboard, never alerted on.
 WEBMAIL_DOMAINS = frozenset(
-    {*validators._PLUS_TAGS_IGNORED, "googlemail.com", "yahoo.es", "hotmail.es"}
+    {*PLUS_TAGS_IGNORED, "googlemail.com", "yahoo.es", "hotmail.es"}
 )
 ORGANISERS_GROUP = "Organisers"
 # Invalidating is a right on signatures, so the permission stays petitions'.

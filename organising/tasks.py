@@ -11,7 +11,7 @@ from django.core.management import call_command
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from newsletters.tasks import _drop_broken_connection
+from core.db import connection_drop_if_broken
 
 from .fraud import (
     RUN_BULK_INVALIDATION_TASK,
@@ -71,7 +71,7 @@ def run_bulk_invalidation(*, bulk_id: int) -> str:
     (or retry_stalled_jobs) runs it from the start; a done one is left alone.
     """
     # A retry after a database restart needs a fresh connection.
-    _drop_broken_connection()
+    connection_drop_if_broken()
     bulk = bulk_invalidation_run(bulk_id=bulk_id)
     if bulk is None:
         return "skipped: no longer exists"
@@ -101,9 +101,9 @@ def detect_milestones(timestamp: int) -> dict:
 def send_milestone_notes(*, milestone_id: int) -> dict:
     """Send a milestone's note to its recipients (organising.milestones)."""
     # Long and retried like the newsletter's batches: same connection care.
-    _drop_broken_connection()
+    connection_drop_if_broken()
     try:
         result = milestone_notes_send(milestone_id=milestone_id)
     finally:
-        _drop_broken_connection()
+        connection_drop_if_broken()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}

@@ -1,6 +1,5 @@
 """The sign form: it checks the input's shape; petitions.services applies the rules."""
 
-import copy
 import functools
 
 from crispy_forms.bootstrap import StrictButton
@@ -8,14 +7,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Layout
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.fields import Field
-from django.forms.forms import DeclarativeFieldsMetaclass
-from django.forms.widgets import ChoiceWidget, Widget
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+
+from core import email_addresses
+from core.forms import PublicForm, honeypot_field
 
 from . import validators
 
@@ -60,99 +59,7 @@ class FastCountrySelect(forms.Select):
         )
 
 
-def _duplicate(instance):
-    """copy.copy's result for a plain object, without its generic protocol."""
-    duplicate = object.__new__(type(instance))
-    duplicate.__dict__.update(instance.__dict__)
-    return duplicate
-
-
-def _copy_field(field: Field, memo: dict) -> Field:
-    """What Field.__deepcopy__ and Widget.__deepcopy__ (or ChoiceWidget's)
-    return; any other kind of field or widget is deep-copied as Django does."""
-    widget = field.widget
-    widget_copier = type(widget).__deepcopy__
-    if type(field).__deepcopy__ is not Field.__deepcopy__ or widget_copier not in (
-        Widget.__deepcopy__,
-        ChoiceWidget.__deepcopy__,
-    ):
-        return copy.deepcopy(field, memo)
-    result = _duplicate(field)
-    result.widget = _duplicate(widget)
-    result.widget.attrs = widget.attrs.copy()
-    if widget_copier is ChoiceWidget.__deepcopy__:
-        # Past the `choices` setter: the list is normalised already, and
-        # normalising it again was a sixtieth of the sign POST (py-spy).
-        result.widget._choices = copy.copy(widget._choices)
-    result.error_messages = field.error_messages.copy()
-    result.validators = field.validators[:]
-    return result
-
-
-class _CheaplyCopiedFields(dict):
-    def __deepcopy__(self, memo: dict) -> dict:
-        return {name: _copy_field(field, memo) for name, field in self.items()}
-
-
-class CheapFieldCopiesMetaclass(DeclarativeFieldsMetaclass):
-    """Every form instance gets its own copy of the fields (BaseForm.__init__
-    deep-copies base_fields), and through copy.copy's generic protocol those
-    copies were two fifths of validating a sign POST (py-spy). The same
-    copies, made directly."""
-
-    def __new__(mcs, name, bases, attrs):
-        new_class = super().__new__(mcs, name, bases, attrs)
-        new_class.base_fields = _CheaplyCopiedFields(new_class.base_fields)
-        return new_class
-
-
-class PublicForm(forms.Form, metaclass=CheapFieldCopiesMetaclass):
-    """A form the public POSTs in bulk (sign, subscribe)."""
-
-    def _clean_fields(self):
-        # Django's loop builds a BoundField for every field only to read the
-        # field's value through it (and to evaluate its translated help
-        # text), and each BoundField points back at the form: a reference
-        # cycle that kept every sign POST's form, fields and widgets (80-odd
-        # objects) alive until the cycle collector ran. The same reads,
-        # without them; disabled fields and fields that clean their bound
-        # field their own way (FileField) take Django's path.
-        if any(
-            field.disabled
-            or type(field)._clean_bound_field is not Field._clean_bound_field
-            for field in self.fields.values()
-        ):
-            return super()._clean_fields()
-        for name, field in self.fields.items():
-            try:
-                self.cleaned_data[name] = field.clean(
-                    self._widget_data_value(field.widget, self.add_prefix(name))
-                )
-                if hasattr(self, f"clean_{name}"):
-                    self.cleaned_data[name] = getattr(self, f"clean_{name}")()
-            except ValidationError as error:
-                self.add_error(name, error)
-
-
-def honeypot_field() -> forms.CharField:
-    """A field people never see (the templates hide it, as `website`): bots
-    that fill every input give themselves away. See HoneypotMixin."""
-    return forms.CharField(
-        required=False,
-        label=_("Leave this empty"),
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-
-
-class HoneypotMixin:
-    """For a form with `website = honeypot_field()`."""
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
-
-
-class SignatureForm(HoneypotMixin, PublicForm):
+class SignatureForm(PublicForm):
     full_name = forms.CharField(
         label=_("Full name"),
         required=False,  # checked by clean_full_name, with our own messages
@@ -165,7 +72,10 @@ class SignatureForm(HoneypotMixin, PublicForm):
         required=False,
         help_text=_("We send a link to confirm your signature. It is never shown."),
         widget=forms.EmailInput(
-            attrs={"autocomplete": "email", "maxlength": validators.EMAIL_MAX_LENGTH}
+            attrs={
+                "autocomplete": "email",
+                "maxlength": email_addresses.EMAIL_MAX_LENGTH,
+            }
         ),
     )
     country = forms.CharField(

@@ -22,6 +22,8 @@ PAPER_BATCH_TABLE = "petitions_paperbatch"
 
 class PetitionQuerySet(models.QuerySet):
     def public(self):
+        """Every petition but drafts; public_petition_sql() is the same rule
+        for the selectors' SQL."""
         return self.exclude(state=Petition.State.DRAFT)
 
     def featured(self):
@@ -124,13 +126,30 @@ class Petition(models.Model):
     def get_absolute_url(self):
         return reverse("petitions:detail", kwargs={"slug": self.slug})
 
-    def is_accepting_signatures(self, now=None) -> bool:
+    class Phase(models.TextChoices):
+        """Where a petition is in its life, by its state and its two times."""
+
+        DRAFT = "draft"
+        NOT_YET_OPEN = "not_yet_open"
+        ACCEPTING = "accepting"
+        CLOSED = "closed"
+
+    def signing_phase(self, now=None) -> "Petition.Phase":
+        """The one rule for accepting signatures (the sign statement in
+        petitions.services has it in SQL, for the hot path)."""
         now = now or timezone.now()
-        return (
-            self.state == self.State.OPEN
-            and (self.opens_at is None or self.opens_at <= now)
-            and (self.closes_at is None or now < self.closes_at)
-        )
+        if self.state == self.State.DRAFT:
+            return self.Phase.DRAFT
+        if self.state == self.State.CLOSED or (
+            self.closes_at is not None and now >= self.closes_at
+        ):
+            return self.Phase.CLOSED
+        if self.opens_at is not None and now < self.opens_at:
+            return self.Phase.NOT_YET_OPEN
+        return self.Phase.ACCEPTING
+
+    def is_accepting_signatures(self, now=None) -> bool:
+        return self.signing_phase(now) == self.Phase.ACCEPTING
 
     @property
     def online_count(self) -> int:
@@ -183,6 +202,12 @@ class SignatureQuerySet(models.QuerySet):
             .order_by()
         )
         return {row.pop("status"): row for row in rows}
+
+
+def public_petition_sql(alias: str) -> tuple[str, list]:
+    """PetitionQuerySet.public() as an SQL condition on the petitions table
+    named `alias`, with its parameters."""
+    return f"{alias}.state <> %s", [Petition.State.DRAFT]
 
 
 class Signature(models.Model):

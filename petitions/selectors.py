@@ -11,7 +11,13 @@ profiled). The rest is plain ORM.
 from django.db import connection
 from django.db.models import Max, Sum
 
-from .models import PAPER_BATCH_TABLE, Petition, Signature, SignatureCount
+from .models import (
+    PAPER_BATCH_TABLE,
+    Petition,
+    Signature,
+    SignatureCount,
+    public_petition_sql,
+)
 
 PUBLIC_SIGNERS_SHOWN = 5
 
@@ -23,20 +29,44 @@ _WITH_COUNT_SQL = """
         SELECT SUM(b.count) FROM {paper} b
         WHERE b.petition_id = p.id), 0)::bigint AS paper_count
     FROM {petitions} p
-    WHERE p.state <> %s {condition}
+    WHERE {public} {condition}
     ORDER BY {order} LIMIT 1
 """
 
 
 def _with_count(condition: str, order: str, params: list) -> Petition | None:
+    public, public_params = public_petition_sql("p")
     sql = _WITH_COUNT_SQL.format(
         counts=SignatureCount._meta.db_table,
         paper=PAPER_BATCH_TABLE,
         petitions=Petition._meta.db_table,
+        public=public,
         condition=condition,
         order=order,
     )
-    return next(iter(Petition.objects.raw(sql, [Petition.State.DRAFT, *params])), None)
+    return next(iter(Petition.objects.raw(sql, [*public_params, *params])), None)
+
+
+# The sign POST's lookup, written once in SQL and turned into a Petition by
+# Model.from_db: building the ORM query, then a raw queryset's column
+# mapping, cost more CPU than the query itself.
+_PETITION_FIELDS = Petition._meta.concrete_fields
+_PETITION_COLUMNS = [field.attname for field in _PETITION_FIELDS]
+_PUBLIC_CONDITION, _PUBLIC_PARAMS = public_petition_sql("p")
+_PUBLIC_PETITION_BY_SLUG = (
+    "SELECT "
+    + ", ".join(f"p.{connection.ops.quote_name(f.column)}" for f in _PETITION_FIELDS)
+    + f" FROM {Petition._meta.db_table} p"
+    + f" WHERE p.slug = %s AND {_PUBLIC_CONDITION}"
+)
+
+
+def petition_public_by_slug(*, slug: str) -> Petition | None:
+    """The public petition with this slug, without its counts, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PUBLIC_PETITION_BY_SLUG, [slug, *_PUBLIC_PARAMS])
+        row = cursor.fetchone()
+    return None if row is None else Petition.from_db("default", _PETITION_COLUMNS, row)
 
 
 def petition_public_with_count(*, slug: str) -> Petition | None:

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
+from core.email_addresses import normalise_email
 from core.http_cache import shared_pages_forget
-from newsletters import services as newsletter_services
 
-from . import ratelimit, validators
+from . import ratelimit, signals, validators
 from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
 
 # Reads live in selectors; these two are re-exported for existing callers.
@@ -43,14 +43,11 @@ class SignOutcome(enum.Enum):
 
 
 def petition_refusal_message(petition: Petition, now=None) -> str:
-    now = now or timezone.now()
-    if (
-        petition.state == Petition.State.OPEN
-        and petition.opens_at
-        and now < petition.opens_at
-    ):
+    """Why the petition refuses signatures now (Petition.signing_phase)."""
+    phase = petition.signing_phase(now)
+    if phase == Petition.Phase.NOT_YET_OPEN:
         return _("This petition is not open for signatures yet.")
-    if petition.state == Petition.State.DRAFT:
+    if phase == Petition.Phase.DRAFT:
         return _("This petition is not open for signatures.")
     return _(
         "This petition has closed and no longer accepts signatures. Thank you "
@@ -102,7 +99,7 @@ def signature_create(
     cleaned = validators.clean_signer(
         full_name=full_name, email=email, country=country, postcode=postcode
     )
-    email_normalised = validators.normalise_email(cleaned["email"])
+    email_normalised = normalise_email(cleaned["email"])
     signature_id, petition_id = _signature_insert_unless_signed(
         {
             "full_name": cleaned["full_name"],
@@ -313,8 +310,7 @@ def signature_confirm(*, signature_id: int, now=None) -> Signature:
     signature.confirmed_at = now
     signature.confirmed_position = petition_signature_count(signature.petition)
     signature.save(update_fields=["status", "confirmed_at", "confirmed_position"])
-    # A signer who asked for updates joins the newsletter's list.
-    newsletter_services.subscriber_from_signature(signature=signature, now=now)
+    signals.signature_confirmed.send(Signature, signature=signature, now=now)
     return signature
 
 
@@ -343,9 +339,8 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
     )
     if signature.show_publicly:
         _public_signers_changed(petition_ids=[signature.petition_id])
-    # Their address leaves the newsletter's list too, unless they subscribed
-    # with the form or another signature of theirs still asks for updates.
-    newsletter_services.subscriber_forget_signer(email_normalised=email_normalised)
+    # The newsletter's list forgets the address too, by its own rules.
+    signals.signature_withdrawn.send(Signature, email_normalised=email_normalised)
     return True
 
 
@@ -374,21 +369,23 @@ PERSONAL_DATA_BLANKED = {
 }
 
 
+@transaction.atomic
 def signature_unsubscribe(*, signature_id: int, now=None) -> bool:
     """Stop campaign updates to this signer. Returns False if already stopped."""
     updated = Signature.objects.filter(pk=signature_id, wants_updates=True).update(
         wants_updates=False, unsubscribed_at=now or timezone.now()
     )
-    # The same address stops getting the newsletter as well.
     email_normalised = (
         Signature.objects.filter(pk=signature_id)
         .values_list("email_normalised", flat=True)
         .first()
     )
     if email_normalised:
-        updated += newsletter_services.subscriber_unsubscribe_address(
-            email_normalised=email_normalised, now=now
+        # The same address stops getting the newsletter as well.
+        stopped = signals.signature_unsubscribed.send(
+            Signature, email_normalised=email_normalised, now=now
         )
+        updated += sum(bool(response) for _receiver, response in stopped)
     return bool(updated)
 
 
@@ -618,8 +615,8 @@ def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> i
             )
             if not batch:
                 # Subscribers who were only on the list through these
-                # signatures' opt-in leave it too.
-                newsletter_services.subscribers_forget_lapsed_signers()
+                # signatures' opt-in leave it too (newsletters' receiver).
+                signals.signatures_anonymised.send(Signature)
                 return total
             total += Signature.objects.filter(pk__in=batch).update(
                 **PERSONAL_DATA_BLANKED,

@@ -1,13 +1,14 @@
-"""Signed links in e-mails: confirm, withdraw, unsubscribe.
+"""Signed links in signers' e-mails: confirm, withdraw, unsubscribe, thanks.
 
-Each link carries the signature's id, signed with the secret key and a salt
-per purpose, so one kind of link can never be used as another.
+Each link carries the signature's id (core.signed_links), with a salt per
+purpose. Only confirm and thanks links expire.
 """
 
 import datetime
 
 from django.conf import settings
-from django.core import signing
+
+from core import signed_links
 
 _SALTS = {
     "confirm": "petitions.signature.confirm",
@@ -17,33 +18,15 @@ _SALTS = {
 }
 
 
-class InvalidToken(Exception):
-    pass
+def make_token(signature_id: int, purpose: str) -> str:
+    return signed_links.make_token(signature_id, salt=_SALTS[purpose])
 
 
-class ExpiredToken(InvalidToken):
-    pass
-
-
-def make_token(signature_id: int, purpose: str, *, salts=_SALTS) -> str:
-    """A signed link token; other apps pass salts of their own (newsletters)."""
-    return signing.dumps(signature_id, salt=salts[purpose], compress=False)
-
-
-def read_token(token: str, purpose: str, *, salts=_SALTS) -> int:
-    """The id in a token, or InvalidToken / ExpiredToken. Only confirm and
-    thanks links expire."""
+def read_token(token: str, purpose: str) -> int:
+    """The signature id in a token, or core.signed_links.InvalidToken / ExpiredToken."""
     max_age = None
     if purpose == "confirm":
         max_age = datetime.timedelta(days=settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS)
     elif purpose == "thanks":
         max_age = datetime.timedelta(hours=12)
-    try:
-        value = signing.loads(token or "", salt=salts[purpose], max_age=max_age)
-    except signing.SignatureExpired as error:
-        raise ExpiredToken from error
-    except signing.BadSignature as error:
-        raise InvalidToken from error
-    if not isinstance(value, int):
-        raise InvalidToken
-    return value
+    return signed_links.read_token(token, salt=_SALTS[purpose], max_age=max_age)

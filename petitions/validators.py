@@ -8,12 +8,13 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from core.email_addresses import clean_email
+from core.spreadsheets import FORMULA_PREFIXES
+
 NAME_MAX_LENGTH = 100
-EMAIL_MAX_LENGTH = 254
 
 # Characters that reorder text or are not text at all. Zero-width joiners
 # (category Cf) are kept: several scripts need them in names.
@@ -39,34 +40,8 @@ def looks_like_a_link(value: str) -> bool:
     return bool(_LINK_MARKERS.search(folded) or _DOMAIN_LIKE.search(folded))
 
 
-# Spreadsheet programs treat cells starting with these as formulas.
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-
-# Providers that ignore dots and/or +tags in the local part, so that
-# j.doe+x@gmail.com and jdoe@gmail.com are one person.
-_DOTS_IGNORED = {"gmail.com"}
-_PLUS_TAGS_IGNORED = {
-    "gmail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "msn.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "proton.me",
-    "protonmail.com",
-    "fastmail.com",
-    "yahoo.com",
-}
-_DOMAIN_ALIASES = {"googlemail.com": "gmail.com", "pm.me": "proton.me"}
-
 _UK_POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
 _OTHER_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,10}[A-Z0-9]$|^[A-Z0-9]$")
-
-_email_syntax = EmailValidator(
-    message=_("Enter an e-mail address like name@example.org.")
-)
 
 
 def normalise_text(value: str) -> str:
@@ -104,33 +79,6 @@ def clean_full_name(value: str) -> str:
             _("Your name cannot start with =, +, - or @."), code="formula"
         )
     return name
-
-
-def clean_email(value: str) -> str:
-    """The address as typed (trimmed, with a lower-case domain), or ValidationError."""
-    email = unicodedata.normalize("NFC", value or "").strip()
-    if not email:
-        raise ValidationError(_("Enter your e-mail address."), code="required")
-    if len(email) > EMAIL_MAX_LENGTH:
-        raise ValidationError(
-            _("An e-mail address can be at most %(max)d characters long."),
-            code="max_length",
-            params={"max": EMAIL_MAX_LENGTH},
-        )
-    _email_syntax(email)
-    local, _at, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-def normalise_email(email: str) -> str:
-    """The form used to find duplicates: lower case, provider aliases folded."""
-    local, _at, domain = email.lower().rpartition("@")
-    domain = _DOMAIN_ALIASES.get(domain, domain)
-    if domain in _PLUS_TAGS_IGNORED:
-        local = local.split("+", 1)[0]
-    if domain in _DOTS_IGNORED:
-        local = local.replace(".", "")
-    return f"{local}@{domain}"
 
 
 def clean_country(value: str) -> str:

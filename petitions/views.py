@@ -4,7 +4,6 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import engines
@@ -21,7 +20,9 @@ from django.views.decorators.http import (
 from django_countries import countries
 
 from core.fetch_metadata import cross_origin_protected
+from core.forms import form_add_validation_error
 from core.http_cache import render_shared
+from core.signed_links import InvalidToken, id_from_token, link_problem
 
 from . import ratelimit, selectors, services, sources, tokens
 from .forms import SignatureForm
@@ -111,25 +112,6 @@ def petition_detail(request, slug):
     return render_shared(request, "petitions/petition_detail.html", context)
 
 
-# The sign POST's lookup, as Petition.objects.public() has it, in SQL written
-# once and turned into a Petition by Model.from_db: building the ORM query,
-# then a raw queryset's column mapping, were each a quarter of the view's CPU
-# (py-spy).
-_PETITION_FIELDS = Petition._meta.concrete_fields
-_PETITION_COLUMNS = [field.attname for field in _PETITION_FIELDS]
-_PUBLIC_PETITION_BY_SLUG = (
-    f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in _PETITION_FIELDS)}"
-    f" FROM {Petition._meta.db_table} WHERE slug = %s AND state <> %s"
-)
-
-
-def _public_petition(slug) -> Petition | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_PUBLIC_PETITION_BY_SLUG, [slug, Petition.State.DRAFT])
-        row = cursor.fetchone()
-    return None if row is None else Petition.from_db("default", _PETITION_COLUMNS, row)
-
-
 def _refused(request, petition):
     return render(
         request,
@@ -141,7 +123,7 @@ def _refused(request, petition):
 
 def _public_petition_or_404(slug) -> Petition:
     # A draft answers exactly like an unknown slug, so its address stays secret.
-    petition = _public_petition(slug)
+    petition = selectors.petition_public_by_slug(slug=slug)
     if petition is None:
         raise Http404
     return petition
@@ -186,11 +168,7 @@ def petition_sign(request, slug):
         except services.PetitionNotOpen:
             return _refused(request, _public_petition_or_404(slug))
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field, errors)
-            else:
-                form.add_error(None, error)
+            form_add_validation_error(form, error)
             # Refused before the statement that counts: counted here.
             wait = rate_limit.count()
     if wait is not None:
@@ -230,41 +208,15 @@ def check_inbox(request, slug):
     return render(request, "petitions/check_inbox.html", {"petition": petition})
 
 
-def id_from_token(
-    request, purpose, *, read_token=tokens.read_token, token=None, expired=None
-):
-    """The id in a link's token (from `t`, or `token` when given), the token,
-    and the problem to show instead when it is expired or not valid. Other
-    apps pass their own read_token and expiry message (newsletters)."""
-    if token is None:
-        data = request.POST if request.method == "POST" else request.GET
-        token = data.get("t")
-    try:
-        return read_token(token, purpose), token, None
-    except tokens.ExpiredToken:
-        return (
-            None,
-            token,
-            expired
-            or _(
-                "This link has expired. Sign the petition again and we "
-                "will send you a new one."
-            ),
-        )
-    except tokens.InvalidToken:
-        return (
-            None,
-            token,
-            _(
-                "This link is not valid. Please check that you copied "
-                "the whole address from the e-mail."
-            ),
-        )
-
-
-def link_problem(request, message, status=400):
-    return render(
-        request, "petitions/link_problem.html", {"message": message}, status=status
+def _signature_from_token(request, purpose):
+    return id_from_token(
+        request,
+        purpose,
+        read_token=tokens.read_token,
+        expired=_(
+            "This link has expired. Sign the petition again and we "
+            "will send you a new one."
+        ),
     )
 
 
@@ -274,7 +226,7 @@ def link_problem(request, message, status=400):
 def confirm(request):
     """GET shows a button; only the POST confirms, so mail scanners that open
     links in advance cannot confirm (or break) anything."""
-    signature_id, token, problem = id_from_token(request, "confirm")
+    signature_id, token, problem = _signature_from_token(request, "confirm")
     if problem:
         return link_problem(request, problem)
     if request.method != "POST":
@@ -314,7 +266,7 @@ def thanks(request, slug):
     position = None
     try:
         signature_id = tokens.read_token(request.GET.get("t"), "thanks")
-    except tokens.InvalidToken:
+    except InvalidToken:
         signature_id = None
     if signature_id:
         position = (
@@ -340,7 +292,7 @@ def thanks(request, slug):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
-    signature_id, token, problem = id_from_token(request, "withdraw")
+    signature_id, token, problem = _signature_from_token(request, "withdraw")
     if problem:
         return link_problem(request, problem)
     if request.method != "POST":
@@ -365,7 +317,7 @@ def withdraw(request):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request):
-    signature_id, token, problem = id_from_token(request, "unsubscribe")
+    signature_id, token, problem = _signature_from_token(request, "unsubscribe")
     if problem:
         return link_problem(request, problem)
     if request.method != "POST":

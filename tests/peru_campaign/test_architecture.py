@@ -1,0 +1,67 @@
+"""The rooms import one way (docs/architecture.md): import-linter's layers
+contract in pyproject.toml, run over the real source tree."""
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _contract_packages() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return config["tool"]["importlinter"]["root_packages"]
+
+
+def test_the_apps_keep_the_documented_import_order():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 1 kept, 0 broken." in result.stdout
+
+
+def test_every_app_is_under_the_contract():
+    from django.conf import settings
+
+    ours = {
+        name.split(".")[0]
+        for name in settings.INSTALLED_APPS
+        if (ROOT / name.split(".")[0]).is_dir()
+    }
+    assert ours <= set(_contract_packages())
+
+
+def test_the_architecture_document_names_every_layer():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    for package in _contract_packages():
+        assert f"`{package}`" in text, package
+
+
+def test_an_import_against_the_order_breaks_the_contract(tmp_path):
+    # The same contract over a copy of the tree in which petitions imports
+    # newsletters, as it once did: the linter must refuse it.
+    for package in _contract_packages():
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "migrations"),
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / "petitions" / "__init__.py").open("a") as module:
+        module.write("\nimport newsletters.services  # noqa\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "petitions is not allowed to import newsletters" in result.stdout
+    assert "petitions -> newsletters.services" in result.stdout
