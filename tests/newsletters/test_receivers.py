@@ -13,7 +13,10 @@ from tests.petitions.factories import PetitionFactory, SignatureFactory
 
 from .factories import SubscriberFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Committed for real, and restored from the serialized migration data
+# afterwards like the suite's other transactional tests (a plain flush would
+# leave content types for the next serialized restore to collide with).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 class ListDown(Exception):
