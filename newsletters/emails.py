@@ -8,17 +8,16 @@ to their addresses (nothing is rewritten through a counting redirect).
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from core.context_processors import site
+from core.mail import site_host, stable_message_id
 from core.markdown import render_markdown
 
 from .tokens import make_token
@@ -97,12 +96,8 @@ def unsubscribe_url(subscriber_id: int, language: str) -> str:
     return f"{settings.SITE_URL}{path}?t={make_token(subscriber_id, 'unsubscribe')}"
 
 
-def _site_host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
 def _list_id() -> str:
-    return f"Campaign updates <updates.{_site_host()}>"
+    return f"Campaign updates <updates.{site_host()}>"
 
 
 def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
@@ -110,14 +105,13 @@ def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
 
     Every attempt at the same delivery carries it, so a retransmission after
     an interruption is, by RFC 5322, the same message, and Gmail and many
-    mail programs that already have it file the repeat as one. Two ids and a
-    keyed digest: no address, nothing another site (or a guess) could
-    produce for our domain.
+    mail programs that already have it file the repeat as one.
     """
-    digest = salted_hmac(
-        "newsletters.issue_message_id", f"{issue_id}.{subscriber_id}"
-    ).hexdigest()[:16]
-    return f"<issue-{issue_id}.{subscriber_id}.{digest}@{_site_host()}>"
+    return stable_message_id(
+        salt="newsletters.issue_message_id",
+        prefix="issue",
+        parts=(issue_id, subscriber_id),
+    )
 
 
 def issue_message(

@@ -5,16 +5,9 @@ import logging
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from core.workers import drop_broken_connection
+
 logger = logging.getLogger(__name__)
-
-
-def _drop_broken_connection() -> None:
-    """After a database restart the worker's connection is broken; a web
-    request would get a fresh one, a long-lived worker must ask for it."""
-    from django.db import close_old_connections, connection
-
-    if not connection.in_atomic_block:
-        close_old_connections()
 
 
 class EmailNotSent(Exception):
@@ -57,11 +50,11 @@ def send_issue_batches(*, issue_id: int) -> dict:
     """
     from .delivery import send_issue
 
-    _drop_broken_connection()
+    drop_broken_connection()
     try:
         result = send_issue(issue_id=issue_id)
     finally:
-        _drop_broken_connection()
+        drop_broken_connection()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
 
 

@@ -10,12 +10,13 @@ from django.core.management import call_command
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-logger = logging.getLogger(__name__)
+from core.workers import drop_broken_connection
 
-MAX_ATTEMPTS = 8  # sends in all, the first included
-# Procrastinate waits 4**n seconds after the n-th failure: 4 s, 16 s, 1 min,
-# 4 min, 17 min, 68 min, 4.6 h; the last attempt comes about 6 h after the first.
-RETRY_BASE_SECONDS = 4
+from .emails import build_signature_email
+from .models import Signature
+from .outbox import MAX_ATTEMPTS, RETRY_BASE_SECONDS
+
+logger = logging.getLogger(__name__)
 
 
 class EmailNotSent(Exception):
@@ -32,16 +33,16 @@ class EmailNotSent(Exception):
     pass_context=False,
 )
 def send_signature_email(*, signature_id: int, kind: str) -> str:
-    """Send one e-mail about a signature; Procrastinate retries it on failure.
+    """Send one e-mail about a signature: kept only for the jobs queued before
+    the signature row became its own outbox (petitions.outbox, migration
+    petitions 0014), so that those still run after the upgrade. Nothing
+    defers it any more; it can go once no such job is left.
 
     Only the signature id travels through the queue; the address is read when
     the e-mail is sent, so a withdrawal in the meantime stops it. Logs carry
     ids and error classes, never addresses. After MAX_ATTEMPTS failures the job
     ends as `failed` and the worker logs it at ERROR level.
     """
-    from .emails import build_signature_email
-    from .models import Signature
-
     signature = (
         Signature.objects.select_related("petition").filter(pk=signature_id).first()
     )
@@ -95,12 +96,10 @@ def run_bulk_invalidation(*, bulk_id: int) -> str:
     One transaction: a job killed half-way leaves nothing done, and the retry
     (or retry_stalled_jobs) runs it from the start; a done one is left alone.
     """
-    from newsletters.tasks import _drop_broken_connection
-
     from .fraud import bulk_invalidation_run
 
     # A retry after a database restart needs a fresh connection.
-    _drop_broken_connection()
+    drop_broken_connection()
     bulk = bulk_invalidation_run(bulk_id=bulk_id)
     if bulk is None:
         return "skipped: no longer exists"
@@ -125,14 +124,12 @@ def detect_milestones(timestamp: int) -> dict:
 )
 def send_milestone_notes(*, milestone_id: int) -> dict:
     """Send a milestone's note to its recipients (petitions.milestones)."""
-    from newsletters.tasks import _drop_broken_connection
-
     from .milestones import milestone_notes_send
 
     # Long and retried like the newsletter's batches: same connection care.
-    _drop_broken_connection()
+    drop_broken_connection()
     try:
         result = milestone_notes_send(milestone_id=milestone_id)
     finally:
-        _drop_broken_connection()
+        drop_broken_connection()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
