@@ -257,13 +257,13 @@ class Signature(models.Model):
     invalidated_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Also numbers the e-mail now due, for its Message-ID (petitions.emails).
     repeat_emails_sent = models.PositiveSmallIntegerField(
         default=0,
         db_default=0,
         help_text=_(
             "E-mails sent because the same address signed again; capped so "
-            "nobody can flood an inbox. Also numbers the e-mail now due, "
-            "for its Message-ID."
+            "nobody can flood an inbox."
         ),
     )
 
@@ -277,14 +277,9 @@ class Signature(models.Model):
     email_kind = models.CharField(
         max_length=16, choices=Email.choices, db_default=Email.CONFIRM
     )
-    email_due_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text=_(
-            "When the e-mail named by email_kind became due; empty once it is "
-            "sent, stopped by a withdrawal or given up."
-        ),
-    )
+    # When the e-mail named by email_kind became due; empty once it is sent,
+    # stopped by a withdrawal, or given up.
+    email_due_at = models.DateTimeField(null=True, blank=True)
     # Not to be tried before: a worker's lease while it sends, then the
     # back-off after a failed attempt.
     email_lease_until = models.DateTimeField(null=True, blank=True)

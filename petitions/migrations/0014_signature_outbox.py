@@ -30,11 +30,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="signature",
             name="email_due_at",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="When the e-mail named by email_kind became due; empty once it is sent, stopped by a withdrawal or given up.",
-                null=True,
-            ),
+            field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
             model_name="signature",
@@ -69,7 +65,7 @@ class Migration(migrations.Migration):
             field=models.PositiveSmallIntegerField(
                 db_default=0,
                 default=0,
-                help_text="E-mails sent because the same address signed again; capped so nobody can flood an inbox. Also numbers the e-mail now due, for its Message-ID.",
+                help_text="E-mails sent because the same address signed again; capped so nobody can flood an inbox.",
             ),
         ),
         migrations.AlterField(
