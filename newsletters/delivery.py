@@ -71,6 +71,8 @@ from django.core.mail import get_connection
 from django.db import DatabaseError, connection, transaction
 from procrastinate import exceptions as procrastinate_exceptions
 
+from core.emails import smtp_code
+
 from .emails import issue_message, issue_render
 from .models import Issue
 
@@ -251,13 +253,6 @@ def throttle_take(*, want: int, rate: float, name: str = THROTTLE_NAME) -> int:
 # ------------------------------------------------------------------------------
 # One batch
 # ------------------------------------------------------------------------------
-def _smtp_code(error: Exception) -> int | None:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _message in error.recipients.values()]
-        return codes[0] if codes else None
-    return getattr(error, "smtp_code", None)
-
-
 def send_batch(
     *,
     issue: Issue,
@@ -320,7 +315,7 @@ def send_batch(
                 smtplib.SMTPRecipientsRefused,
                 smtplib.SMTPResponseException,
             ) as error:
-                code = _smtp_code(error) or 0
+                code = smtp_code(error) or 0
                 reason = f"{type(error).__name__} {code}"
                 if 400 <= code < 500 and row.attempts < MAX_ATTEMPTS:
                     _mark(

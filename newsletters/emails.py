@@ -14,11 +14,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from core.context_processors import site
-from core.emails import email_message, site_host, site_language
+from core.emails import email_message, site_host, site_language, stable_message_id
 from core.markdown import render_markdown
 
 from .tokens import make_token
@@ -100,14 +99,13 @@ def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
 
     Every attempt at the same delivery carries it, so a retransmission after
     an interruption is, by RFC 5322, the same message, and Gmail and many
-    mail programs that already have it file the repeat as one. Two ids and a
-    keyed digest: no address, nothing another site (or a guess) could
-    produce for our domain.
+    mail programs that already have it file the repeat as one.
     """
-    digest = salted_hmac(
-        "newsletters.issue_message_id", f"{issue_id}.{subscriber_id}"
-    ).hexdigest()[:16]
-    return f"<issue-{issue_id}.{subscriber_id}.{digest}@{site_host()}>"
+    return stable_message_id(
+        salt="newsletters.issue_message_id",
+        prefix="issue",
+        parts=(issue_id, subscriber_id),
+    )
 
 
 def issue_message(

@@ -292,6 +292,12 @@ SIGNATURE_CONSENT_VERSION = "2026-12-v2"
 # can trigger by signing again.
 SIGNATURE_CONFIRM_MAX_AGE_DAYS = env.int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", default=30)
 SIGNATURE_MAX_REPEAT_EMAILS = 3
+# The signers' e-mail outbox (petitions.outbox): rows claimed per batch, how
+# long a claim holds before another worker may take it over (longer than a
+# batch takes to send), and how often an idle worker looks for due rows.
+SIGNATURE_EMAIL_BATCH_SIZE = env.int("SIGNATURE_EMAIL_BATCH_SIZE", default=50)
+SIGNATURE_EMAIL_LEASE_SECONDS = env.int("SIGNATURE_EMAIL_LEASE_SECONDS", default=30)
+SIGNATURE_EMAIL_POLL_SECONDS = env.float("SIGNATURE_EMAIL_POLL_SECONDS", default=0.2)
 # Fraud watch (organising.fraud): e-mail organisers when one IP hash or e-mail
 # domain brings this many signatures to a petition within an hour; a bulk
 # invalidation can be undone for this many days.
@@ -372,7 +378,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # ------------------------------------------------------------------------------
-# E-mail, always sent by the background worker (Procrastinate, in PostgreSQL)
+# E-mail, always sent by a background process: the signers' outbox
+# (petitions.outbox) or the Procrastinate worker
 # ------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))

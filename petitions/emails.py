@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.context_processors import site
-from core.emails import email_message
+from core.emails import email_message, stable_message_id
 
 from .tokens import make_token
 
@@ -27,7 +27,23 @@ def signature_link(signature, purpose: str) -> str:
     return f"{settings.SITE_URL}{path}?t={make_token(signature.pk, purpose)}"
 
 
-def build_signature_email(signature, kind: str) -> EmailMultiAlternatives:
+def signature_message_id(*, signature_id: int, kind: str, number: int) -> str:
+    """The one Message-ID of one e-mail about a signature, on every attempt.
+
+    `number` is the signature's repeat_emails_sent when the e-mail was asked
+    for: a link sent again because the person signed again is a new message,
+    a retransmission of the same one is not.
+    """
+    return stable_message_id(
+        salt="petitions.signature_message_id",
+        prefix="signature",
+        parts=(signature_id, kind, number),
+    )
+
+
+def build_signature_email(
+    signature, kind: str, *, connection=None
+) -> EmailMultiAlternatives:
     petition = signature.petition
     with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
         context = {
@@ -55,7 +71,13 @@ def build_signature_email(signature, kind: str) -> EmailMultiAlternatives:
         text=text,
         html=html,
         to=signature.email,
+        connection=connection,
         headers={
+            "Message-ID": signature_message_id(
+                signature_id=signature.pk,
+                kind=kind,
+                number=signature.repeat_emails_sent,
+            ),
             "List-Unsubscribe": f"<{list_unsubscribe}>",
             "Auto-Submitted": "auto-generated",
         },

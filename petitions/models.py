@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -226,8 +227,13 @@ class Signature(models.Model):
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="signatures", db_index=False
     )
+    # db_default too, so the sign POST's INSERT (petitions.services) can
+    # leave them out.
     status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.PENDING
+        max_length=12,
+        choices=Status.choices,
+        default=Status.PENDING,
+        db_default=Status.PENDING,
     )
     # Personal data: blanked on withdrawal and by the retention command.
     full_name = models.CharField(max_length=100, blank=True)
@@ -280,13 +286,35 @@ class Signature(models.Model):
     invalidated_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Also numbers the e-mail now due, for its Message-ID (petitions.emails).
     repeat_emails_sent = models.PositiveSmallIntegerField(
         default=0,
+        db_default=0,
         help_text=_(
             "E-mails sent because the same address signed again; capped so "
             "nobody can flood an inbox."
         ),
     )
+
+    # The row is its own e-mail outbox (petitions.outbox): which e-mail about
+    # this signature is due, and how sending it went. The sign POST sets only
+    # email_due_at; the rest start from their database defaults.
+    class Email(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmation link")
+        ALREADY_SIGNED = "already_signed", _("Already signed")
+
+    email_kind = models.CharField(
+        max_length=16, choices=Email.choices, db_default=Email.CONFIRM
+    )
+    # When the e-mail named by email_kind became due; empty once it is sent,
+    # stopped by a withdrawal, or given up.
+    email_due_at = models.DateTimeField(null=True, blank=True)
+    # Not to be tried before: a worker's lease while it sends, then the
+    # back-off after a failed attempt.
+    email_lease_until = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(db_default=0)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_last_error = models.CharField(max_length=64, blank=True, db_default="")
 
     objects = SignatureQuerySet.as_manager()
 
@@ -327,6 +355,16 @@ class Signature(models.Model):
             BrinIndex(fields=["created_at"], name="signature_created_brin"),
             # Invalidating the signatures that share an address (exact match).
             models.Index(fields=["ip_hash"], name="signature_ip_hash"),
+            # Exactly the rows whose e-mail is still to send: the outbox's
+            # claim reads only these, however many signatures are done.
+            # In the order they may be tried: a row held or backing off sorts
+            # by its lease, so a long outage never makes the claim wade
+            # through rows that must wait.
+            models.Index(
+                Coalesce("email_lease_until", "email_due_at"),
+                condition=models.Q(email_due_at__isnull=False),
+                name="signature_email_due",
+            ),
             # The dashboard's counts by source, from the index alone; only
             # signatures that came with a label are in it, so it stays small
             # when most came straight to the page.

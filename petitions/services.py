@@ -6,7 +6,6 @@ nothing else writes signatures or counts.
 
 import enum
 import functools
-import json
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -29,7 +28,6 @@ from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
 # Reads live in selectors; these two are re-exported for existing callers.
 from .selectors import petition_counts_by_country as petition_counts_by_country
 from .selectors import petition_signature_count
-from .tasks import send_signature_email
 
 
 class SignOutcome(enum.Enum):
@@ -76,7 +74,7 @@ def signature_create(
     rate_limit: ratelimit.Hit | None = None,
     now=None,
 ) -> SignOutcome:
-    """Record a pending signature and queue its confirmation e-mail, atomically.
+    """Record a pending signature with its confirmation e-mail due, atomically.
 
     Signing again with the same (normalised) address creates nothing: the
     existing signer is e-mailed instead (a fresh confirmation link, or a note
@@ -114,6 +112,7 @@ def signature_create(
             "ip_hash": ip_hash,
             "source": validators.clean_source(source),
             "created_at": now,
+            "email_due_at": now,
         },
         petition_key=petition.pk if petition is not None else petition_slug,
         rate_limit=rate_limit,
@@ -131,20 +130,40 @@ def signature_create(
     return SignOutcome.CREATED
 
 
+# The columns the sign POST writes, in this order. Every other column of
+# petitions_signature takes its database default (db_default) or NULL;
+# tests/petitions/test_signature_insert.py fails when a NOT NULL column
+# without one is missing here.
+SIGNATURE_INSERT_COLUMNS = (
+    "full_name",
+    "email",
+    "email_normalised",
+    "country",
+    "postcode",
+    "wants_updates",
+    "show_publicly",
+    "consent_version",
+    "consent_language",
+    "ip_hash",
+    "source",
+    "created_at",
+    # The confirmation e-mail is due at once (petitions.outbox sends it).
+    "email_due_at",
+)
+
+
 def _signature_insert_unless_signed(
     values: dict, *, petition_key: int | str, rate_limit: ratelimit.Hit | None, now
 ) -> tuple[int | None, int | None]:
-    """Insert the row (`values` by attribute name; every other column gets
-    its model default) into the open petition with this id or slug, and
-    queue its e-mail. Returns (the new row's id, or None if this address has
-    signed; the petition's id, or None if it is not open).
+    """Insert the row (`values` by SIGNATURE_INSERT_COLUMNS) into the open
+    petition with this id or slug, its confirmation e-mail due. Returns (the
+    new row's id, or None if this address has signed; the petition's id, or
+    None if it is not open).
 
     One statement (the sign POST's hot path): the petition's lookup, the rate
-    limit's counting, the row and its Procrastinate job, together or not at
-    all, in one round trip and without a transaction block around them (a
-    statement is atomic by itself). The job goes in through
-    procrastinate_defer_jobs_v1, the function Procrastinate's own defer
-    calls, with the task's configured queue and priority.
+    limit's counting and the row, together or not at all, in one round trip
+    and without a transaction block around them (a statement is atomic by
+    itself). The e-mail is the row's own state: nothing else is written.
 
     ON CONFLICT DO NOTHING rather than catching an IntegrityError: a unique
     violation makes PostgreSQL write the offending key, the signer's e-mail
@@ -157,19 +176,15 @@ def _signature_insert_unless_signed(
     if rate_limit is not None:
         rate_sql, params, counted = rate_limit.sql(now)
         rate_sql += ","
-    by_slug = isinstance(petition_key, str)
-    columns, signed_sql, job_params = _signature_insert_sql(
-        rate_limited=rate_limit is not None, by_slug=by_slug, value_names=tuple(values)
+    sql = _signature_insert_sql(
+        rate_limited=rate_limit is not None, by_slug=isinstance(petition_key, str)
     )
     params += [petition_key, Petition.State.OPEN, now, now]
-    # Plain Python values, which psycopg adapts itself: the columns are
-    # strings, booleans, an integer and aware datetimes, so Django's per-field
-    # preparation (and a model instance) only cost time (py-spy: a tenth of
-    # the POST).
-    params += [values.get(attname, default) for attname, default in columns]
-    params += job_params
+    # Plain Python values, which psycopg adapts itself: Django's per-field
+    # preparation (and a model instance) would only cost time on the hot path.
+    params += [values[column] for column in SIGNATURE_INSERT_COLUMNS]
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {rate_sql} {signed_sql}", params)
+        cursor.execute(f"WITH {rate_sql} {sql}", params)
         fetched = cursor.fetchall()
     if counted is not None:
         wait = counted.wait([row[1:4] for row in fetched if row[0] == "rate"])
@@ -180,90 +195,48 @@ def _signature_insert_unless_signed(
 
 
 @functools.cache
-def _signature_insert_sql(
-    *, rate_limited: bool, by_slug: bool, value_names: tuple[str, ...]
-) -> tuple[list, str, list]:
-    """The (attname, default) of each column, the SQL after the rate limit's
-    CTEs, and the job's params: built once per process (building them per
-    request cost a twentieth of the sign POST's CPU).
-
-    The columns are those in `value_names` and those with a default; the
-    nullable rest (confirmed_at, withdrawn_at...) are left out, so NULL, and
-    cost no parameter."""
-    meta = Signature._meta
-    petition_field = meta.get_field("petition")
-    fields, columns = [], []
-    for field in meta.concrete_fields:
-        if field.primary_key or field is petition_field:
-            continue
-        # A callable default (created_at's) would be frozen here: such a
-        # column must come in `values`, so it has no default in this list.
-        default = None
-        if field.has_default() and not callable(field.default):
-            default = field.get_db_prep_save(field.get_default(), connection)
-        if field.attname in value_names or default is not None or not field.null:
-            fields.append(field)
-            columns.append((field.attname, default))
-    quote = connection.ops.quote_name
-    petitions = Petition._meta
-    petition_lookup = quote(petitions.get_field("slug" if by_slug else "id").column)
-    conflict_columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("petition", "email_normalised")
-    )
+def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
+    """The statement after the rate limit's CTEs (four variants, built once)."""
     allowed = "(SELECT ok FROM rate_allowed)" if rate_limited else "true"
-    # Casts name each column's type: the values are not in a VALUES list.
-    values = ", ".join(
-        f"%s::{field.db_type(connection).split('(')[0]}" for field in fields
-    )
     # Each row names what it carries: ("rate", key, start, hits) per rate-limit
     # window, ("petition", NULL, id) if the petition is open, ("signed",
     # NULL, id) if the row was stored.
     select = (
         "SELECT 'petition', NULL::text, id, NULL::bigint FROM open_petition "
-        "UNION ALL SELECT 'signed', NULL::text, signed.id, queued.job_id "
-        "FROM signed, queued"
+        "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed"
     )
     if rate_limited:
         select = f"SELECT 'rate', key, start, hits FROM rate_hits UNION ALL {select}"
-    # Petition.is_accepting_signatures, in SQL.
-    sql = f"""
-            open_petition AS (
-                SELECT {quote(petitions.pk.column)} AS id
-                FROM {quote(petitions.db_table)}
-                WHERE {petition_lookup} = %s AND state = %s
-                  AND (opens_at IS NULL OR opens_at <= %s::timestamptz)
-                  AND (closes_at IS NULL OR %s::timestamptz < closes_at)
-            ),
-            signed AS (
-                INSERT INTO {quote(meta.db_table)}
-                ({quote(petition_field.column)},
-                 {", ".join(quote(field.column) for field in fields)})
-                SELECT open_petition.id, {values} FROM open_petition
-                WHERE {allowed}
-                ON CONFLICT ({conflict_columns}) DO NOTHING
-                RETURNING {quote(meta.pk.column)} AS id
-            ),
-            queued AS (
-                SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(
-                    %s, %s, %s, NULL, NULL,
-                    %s::jsonb || jsonb_build_object('signature_id', signed.id),
-                    NULL
-                )::procrastinate_job_to_defer_v1])) AS job_id
-                FROM signed
-            )
-            {select}"""
-    job = send_signature_email.configure().job
-    job_params = [
-        job.queue,
-        job.task_name,
-        job.priority,
-        json.dumps({"kind": "confirm"}),
-    ]
-    return columns, sql, job_params
+    # The open petition's condition is Petition.is_accepting_signatures, in SQL.
+    # The casts name the types of values that are not in a VALUES list.
+    return f"""
+        open_petition AS (
+            SELECT id FROM petitions_petition
+            WHERE {"slug" if by_slug else "id"} = %s AND state = %s
+              AND (opens_at IS NULL OR opens_at <= %s::timestamptz)
+              AND (closes_at IS NULL OR %s::timestamptz < closes_at)
+        ),
+        signed AS (
+            INSERT INTO petitions_signature
+                (petition_id, {", ".join(SIGNATURE_INSERT_COLUMNS)})
+            SELECT open_petition.id,
+                   %s::varchar, %s::varchar, %s::varchar, %s::varchar,
+                   %s::varchar, %s::boolean, %s::boolean, %s::varchar,
+                   %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
+                   %s::timestamptz
+            FROM open_petition
+            WHERE {allowed}
+            ON CONFLICT (petition_id, email_normalised) DO NOTHING
+            RETURNING id
+        )
+        {select}"""
 
 
 @transaction.atomic
 def _signature_repeat(*, petition: Petition, email_normalised: str) -> SignOutcome:
+    """E-mail a signer who signed again: a fresh link while pending, a note
+    that they have signed once confirmed. The row's due e-mail becomes this
+    one, numbered anew (a new Message-ID), replacing one not sent yet."""
     signature = (
         Signature.objects.select_for_update()
         .filter(petition=petition, email_normalised=email_normalised)
@@ -273,13 +246,20 @@ def _signature_repeat(*, petition: Petition, email_normalised: str) -> SignOutco
         return SignOutcome.REPEAT_IGNORED
     if signature.repeat_emails_sent >= settings.SIGNATURE_MAX_REPEAT_EMAILS:
         return SignOutcome.REPEAT_IGNORED
-    signature.repeat_emails_sent = F("repeat_emails_sent") + 1
-    signature.save(update_fields=["repeat_emails_sent"])
-    if signature.status == Signature.Status.PENDING:
-        send_signature_email.defer(signature_id=signature.pk, kind="confirm")
-        return SignOutcome.REPEAT_PENDING
-    send_signature_email.defer(signature_id=signature.pk, kind="already_signed")
-    return SignOutcome.REPEAT_CONFIRMED
+    pending = signature.status == Signature.Status.PENDING
+    Signature.objects.filter(pk=signature.pk).update(
+        repeat_emails_sent=F("repeat_emails_sent") + 1,
+        email_kind=Signature.Email.CONFIRM
+        if pending
+        else Signature.Email.ALREADY_SIGNED,
+        email_due_at=timezone.now(),
+        # A worker still holding the previous e-mail loses its claim (its
+        # mark no longer matches): the new one goes out on its own.
+        email_lease_until=None,
+        email_attempts=0,
+        email_last_error="",
+    )
+    return SignOutcome.REPEAT_PENDING if pending else SignOutcome.REPEAT_CONFIRMED
 
 
 @transaction.atomic
@@ -336,6 +316,9 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
         country="",
         show_publicly=False,
         wants_updates=False,
+        # An e-mail not sent yet is not sent at all.
+        email_due_at=None,
+        email_lease_until=None,
     )
     if signature.show_publicly:
         _public_signers_changed(petition_ids=[signature.petition_id])

@@ -8,12 +8,11 @@ import logging
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-logger = logging.getLogger(__name__)
+from .emails import build_signature_email
+from .models import Signature
+from .outbox import MAX_ATTEMPTS, RETRY_BASE_SECONDS
 
-MAX_ATTEMPTS = 8  # sends in all, the first included
-# Procrastinate waits 4**n seconds after the n-th failure: 4 s, 16 s, 1 min,
-# 4 min, 17 min, 68 min, 4.6 h; the last attempt comes about 6 h after the first.
-RETRY_BASE_SECONDS = 4
+logger = logging.getLogger(__name__)
 
 
 class EmailNotSent(Exception):
@@ -30,16 +29,16 @@ class EmailNotSent(Exception):
     pass_context=False,
 )
 def send_signature_email(*, signature_id: int, kind: str) -> str:
-    """Send one e-mail about a signature; Procrastinate retries it on failure.
+    """Send one e-mail about a signature: kept only for the jobs queued before
+    the signature row became its own outbox (petitions.outbox, migration
+    petitions 0014), so that those still run after the upgrade. Nothing
+    defers it any more; it can go once no such job is left.
 
     Only the signature id travels through the queue; the address is read when
     the e-mail is sent, so a withdrawal in the meantime stops it. Logs carry
     ids and error classes, never addresses. After MAX_ATTEMPTS failures the job
     ends as `failed` and the worker logs it at ERROR level.
     """
-    from .emails import build_signature_email
-    from .models import Signature
-
     signature = (
         Signature.objects.select_related("petition").filter(pk=signature_id).first()
     )

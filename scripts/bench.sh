@@ -9,7 +9,8 @@
 #     at BENCH_SEED_SIGNATURES: beside a static file of the same size;
 #   signing: beside a minimal Django view that stores one row
 #     (scripts/bench_urls.py), then a check that every accepted signature is
-#     a row with its confirmation e-mail queued;
+#     a row with its confirmation e-mail due or sent, and the e-mails' p99
+#     from the row to sent (petitions.outbox);
 #   freshness: a confirmation through the server, and how long until the
 #     JSON, the petition page and the home page show it;
 #   the delivery-list export of BENCH_EXPORT_ROWS rows beside PostgreSQL's COPY.
@@ -185,13 +186,17 @@ echo "   signing $sign_rate/s, one-row insert view $ceiling_rate/s ($sign_ratio%
 check=$(manage shell -v0 -c "from scripts.bench_support import check_signing; check_signing($accepted)")
 echo "   $check"
 grep -q "zero lost" <<<"$check" || failures+=("signing: $check")
+echo "== confirmation e-mails at that rate: signature row to e-mail sent"
+latency=$(manage shell -v0 -c "from scripts.bench_support import email_latency; email_latency()")
+echo "   $latency"
+grep -q "within" <<<"$latency" || failures+=("e-mail latency: $latency")
 
 echo "== freshness: a confirmation until the JSON, the page and the home page show it"
 fresh=$(manage shell -v0 -c "from scripts.bench_support import freshness; freshness('$BASE')")
 echo "   $fresh"
 grep -q "NOT SHOWN" <<<"$fresh" && failures+=("freshness: $fresh")
 
-echo "== waiting for the worker to send the queued e-mails"
+echo "== waiting for the outbox to send the e-mails"
 manage shell -v0 -c "from scripts.bench_support import wait_for_email_queue; wait_for_email_queue()"
 echo "== seeding $SEED confirmed signatures"
 manage shell -v0 -c "from scripts.bench_support import seed; seed($SEED)"
@@ -213,6 +218,7 @@ while read -r line; do failures+=("$line"); done <"$non2xx"
   echo "Benchmark on $(nproc) cores, $(date -u +%Y-%m-%d), server: ${server:-unknown}, gunicorn ${WEB_CONCURRENCY:-$(( $(nproc) + 1 ))} gthread workers x ${GUNICORN_THREADS:-4} threads, wrk -t2 -c$CLIENTS, best of 2 x ${DURATION_PAGE}s"
   printf '%s\n' "${page_lines[@]}"
   echo "signing (${DURATION_SIGN}s): $sign_rate accepted/s beside a one-row insert view at $ceiling_rate/s ($sign_ratio%), $sign_errors socket errors or timeouts; $check"
+  echo "confirmation e-mails at the signing rate: $latency"
   echo "freshness after a confirmation: $fresh"
   grep -E "COPY|export_csv|export_signatures|Ratio|Dashboard" <<<"$export_output"
   for failure in "${failures[@]}"; do echo "FAILED: $failure"; done

@@ -1,8 +1,8 @@
 import pytest
-from procrastinate.contrib.django.models import ProcrastinateJob
+from django.core import mail
 
-from petitions import services
-from petitions.models import Petition
+from petitions import outbox, services
+from petitions.models import Petition, Signature
 
 from .factories import PetitionFactory
 
@@ -39,9 +39,27 @@ def sign(petition):
 
 
 def queued_emails(kind=None):
-    """(signature_id, kind) of every signature e-mail job, oldest first."""
-    rows = ProcrastinateJob.objects.filter(
-        task_name="petitions.tasks.send_signature_email"
-    ).order_by("id")
-    found = [(row.args["signature_id"], row.args["kind"]) for row in rows]
+    """(signature_id, kind) of every signature e-mail the outbox has taken
+    on, oldest first: those sent (read back from their Message-IDs) and then
+    those still due on their rows."""
+    found = []
+    for message in mail.outbox:
+        message_id = message.extra_headers.get("Message-ID", "")
+        if message_id.startswith("<signature-"):
+            signature_id, email_kind, _number, _rest = message_id[11:].split(".", 3)
+            found.append((int(signature_id), email_kind))
+    found += (
+        Signature.objects.filter(email_due_at__isnull=False)
+        .order_by("email_due_at", "pk")
+        .values_list("pk", "email_kind")
+    )
     return [item for item in found if kind is None or item[1] == kind]
+
+
+def send_due_emails() -> int:
+    """Run the signers' outbox now, in this process, until nothing is due;
+    what the send_signature_emails process does. Returns how many were sent."""
+    sent = 0
+    while (result := outbox.signature_emails_send()).claimed:
+        sent += result.sent
+    return sent

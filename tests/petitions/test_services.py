@@ -9,7 +9,7 @@ from petitions import services
 from petitions.models import Petition, Signature, SignatureCount
 from petitions.services import SignOutcome
 
-from .conftest import queued_emails
+from .conftest import queued_emails, send_due_emails
 from .factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,10 @@ def test_signing_creates_a_pending_signature_and_queues_its_email(petition, sign
 
 def test_signing_again_creates_nothing_and_resends_the_link_a_few_times(sign, settings):
     sign(email="ana@gmail.com")
-    outcomes = [sign(email="A.N.A+again@gmail.com") for _ in range(5)]
+    outcomes = []
+    for _ in range(5):
+        send_due_emails()  # the outbox worker runs between the attempts
+        outcomes.append(sign(email="A.N.A+again@gmail.com"))
     assert Signature.objects.count() == 1
     cap = settings.SIGNATURE_MAX_REPEAT_EMAILS
     assert outcomes[:cap] == [SignOutcome.REPEAT_PENDING] * cap

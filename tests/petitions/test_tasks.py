@@ -108,20 +108,19 @@ def test_a_failed_send_raises_an_error_that_names_no_address(
     assert "SMTPServerDisconnected" in caplog.text
 
 
-# -- deferring: the job row exists if and only if the signature row does ------
+# -- the e-mail is the row's own state: it exists if and only if the row does --
 
 
-def test_signing_defers_one_email_job_carrying_only_ids(sign):
+def test_signing_makes_one_email_due_on_the_row_and_defers_no_job(sign):
     sign()
     signature = Signature.objects.get()
-    job = email_job()
-    assert job.args == {"signature_id": signature.pk, "kind": "confirm"}
-    assert (job.queue_name, job.status) == ("emails", "todo")
+    assert queued_emails() == [(signature.pk, "confirm")]
+    assert (signature.email_kind, signature.email_sent_at) == ("confirm", None)
+    assert signature.email_due_at == signature.created_at
+    assert not ProcrastinateJob.objects.filter(task_name=EMAIL_TASK).exists()
 
 
-def test_the_email_job_is_rolled_back_with_the_signature(sign):
-    # defer() writes through Django's own connection, inside the caller's
-    # transaction: a signature that is rolled back leaves no job behind.
+def test_the_email_is_rolled_back_with_the_signature(sign):
     with pytest.raises(RuntimeError), transaction.atomic():
         sign()
         assert Signature.objects.count() == 1
@@ -131,11 +130,26 @@ def test_the_email_job_is_rolled_back_with_the_signature(sign):
     assert queued_emails() == []
 
 
-# -- the worker ---------------------------------------------------------------
+# -- jobs queued before the outbox still run (the legacy task) ---------------
 
 
-def test_the_worker_sends_a_queued_email(sign, run_jobs):
-    sign()
+def _queued_before_the_upgrade(signature) -> None:
+    """A confirmation job as the sign POST deferred it before the outbox."""
+    Signature.objects.filter(pk=signature.pk).update(email_due_at=None)
+    send_signature_email.defer(signature_id=signature.pk, kind="confirm")
+
+
+@pytest.fixture
+def sign_before_the_upgrade(sign):
+    def _sign(**values):
+        sign(**values)
+        _queued_before_the_upgrade(Signature.objects.latest("pk"))
+
+    return _sign
+
+
+def test_the_worker_sends_a_queued_email(sign_before_the_upgrade, run_jobs):
+    sign_before_the_upgrade()
     run_jobs()
     assert len(mail.outbox) == 1
     assert email_job().status == "succeeded"
@@ -144,9 +158,9 @@ def test_the_worker_sends_a_queued_email(sign, run_jobs):
 
 
 def test_a_failed_send_is_retried_with_back_off_then_given_up(
-    sign, run_jobs, broken_mail_server, caplog
+    sign_before_the_upgrade, run_jobs, broken_mail_server, caplog
 ):
-    sign()
+    sign_before_the_upgrade()
     run_jobs()
     job = email_job()
     assert (job.status, job.attempts) == ("todo", 1)
@@ -189,8 +203,8 @@ def _silence(worker_id: int, seconds: float) -> None:
         )
 
 
-def test_a_job_held_by_a_dead_worker_runs_again(sign, run_jobs):
-    sign()
+def test_a_job_held_by_a_dead_worker_runs_again(sign_before_the_upgrade, run_jobs):
+    sign_before_the_upgrade()
     worker_id = _claim_as_a_worker_that_then_dies()
     assert email_job().status == "doing"
 
@@ -249,9 +263,9 @@ def _finished_ago(job_id: int, interval: str) -> None:
         )
 
 
-def test_old_finished_jobs_are_removed(sign, run_jobs):
-    sign()
-    sign(email="bea@example.org")
+def test_old_finished_jobs_are_removed(sign_before_the_upgrade, run_jobs):
+    sign_before_the_upgrade()
+    sign_before_the_upgrade(email="bea@example.org")
     for timestamp in (0, 1):  # one at a time: the check has a queueing lock
         retry_stalled_jobs.defer(timestamp=timestamp)
         run_jobs()

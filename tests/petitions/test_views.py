@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from petitions import services, tokens
 from petitions.models import Petition, Signature
-from petitions.tasks import send_signature_email
+from petitions.outbox import signature_emails_send
 
 from .conftest import queued_emails
 from .factories import PetitionFactory, SignatureFactory
@@ -311,7 +311,7 @@ def _links_in(message):
 def test_confirmation_email_link_confirms_only_on_post(client, petition):
     client.post(sign_url(petition), {**VALID, "wants_updates": "on"})
     signature = Signature.objects.get()
-    send_signature_email(signature_id=signature.pk, kind="confirm")
+    signature_emails_send()
     message = mail.outbox[0]
     assert message.to == ["ana@example.org"]
     assert message.alternatives[0][1] == "text/html"
