@@ -136,8 +136,9 @@ class Petition(models.Model):
         CLOSED = "closed"
 
     def signing_phase(self, now=None) -> "Petition.Phase":
-        """The one rule for accepting signatures (the sign statement in
-        petitions.services has it in SQL, for the hot path)."""
+        """The one rule for accepting signatures (accepting_petition_sql, below,
+        says the same in SQL for the sign statement, and a test holds the two
+        together)."""
         now = now or timezone.now()
         if self.state == self.State.DRAFT:
             return self.Phase.DRAFT
@@ -203,6 +204,17 @@ class SignatureQuerySet(models.QuerySet):
             .order_by()
         )
         return {row.pop("status"): row for row in rows}
+
+
+def accepting_petition_sql(now) -> tuple[str, list]:
+    """Petition.is_accepting_signatures as an SQL condition on the petitions
+    table, with its parameters: the sign statement checks it on the hot path,
+    in the same round trip as the insert."""
+    return (
+        "state = %s AND (opens_at IS NULL OR opens_at <= %s::timestamptz)"
+        " AND (closes_at IS NULL OR %s::timestamptz < closes_at)",
+        [Petition.State.OPEN, now, now],
+    )
 
 
 def public_petition_sql(alias: str) -> tuple[str, list]:

@@ -23,7 +23,13 @@ from core.email_addresses import normalise_email
 from core.http_cache import shared_pages_forget
 
 from . import ratelimit, signals, validators
-from .models import COUNT_SHARDS, Petition, Signature, SignatureCount
+from .models import (
+    COUNT_SHARDS,
+    Petition,
+    Signature,
+    SignatureCount,
+    accepting_petition_sql,
+)
 
 # Reads live in selectors; these two are re-exported for existing callers.
 from .selectors import petition_counts_by_country as petition_counts_by_country
@@ -179,7 +185,8 @@ def _signature_insert_unless_signed(
     sql = _signature_insert_sql(
         rate_limited=rate_limit is not None, by_slug=isinstance(petition_key, str)
     )
-    params += [petition_key, Petition.State.OPEN, now, now]
+    _accepting, accepting_params = accepting_petition_sql(now)
+    params += [petition_key, *accepting_params]
     # Plain Python values, which psycopg adapts itself: Django's per-field
     # preparation (and a model instance) would only cost time on the hot path.
     params += [values[column] for column in SIGNATURE_INSERT_COLUMNS]
@@ -198,6 +205,7 @@ def _signature_insert_unless_signed(
 def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     """The statement after the rate limit's CTEs (four variants, built once)."""
     allowed = "(SELECT ok FROM rate_allowed)" if rate_limited else "true"
+    accepting, _params = accepting_petition_sql(None)
     # Each row names what it carries: ("rate", key, start, hits) per rate-limit
     # window, ("petition", NULL, id) if the petition is open, ("signed",
     # NULL, id) if the row was stored.
@@ -207,14 +215,13 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     )
     if rate_limited:
         select = f"SELECT 'rate', key, start, hits FROM rate_hits UNION ALL {select}"
-    # The open petition's condition is Petition.is_accepting_signatures, in SQL.
+    # The open petition's condition is Petition.is_accepting_signatures in
+    # SQL (models.accepting_petition_sql; the caller passes its parameters).
     # The casts name the types of values that are not in a VALUES list.
     return f"""
         open_petition AS (
             SELECT id FROM petitions_petition
-            WHERE {"slug" if by_slug else "id"} = %s AND state = %s
-              AND (opens_at IS NULL OR opens_at <= %s::timestamptz)
-              AND (closes_at IS NULL OR %s::timestamptz < closes_at)
+            WHERE {"slug" if by_slug else "id"} = %s AND {accepting}
         ),
         signed AS (
             INSERT INTO petitions_signature

@@ -42,3 +42,40 @@ def test_the_refusal_message_follows_the_signing_phase():
         assert not petition.is_accepting_signatures(now)
         assert message in services.petition_refusal_message(petition, now)
     assert Petition(state="open", opens_at=now - hour).is_accepting_signatures(now)
+
+
+@pytest.mark.parametrize(
+    ("state", "opens_in", "closes_in"),
+    [
+        ("open", None, None),
+        ("open", -1, 1),
+        ("open", 1, None),
+        ("open", None, -1),
+        ("closed", None, None),
+        ("closed", -1, 1),
+        ("draft", None, None),
+    ],
+)
+def test_the_sign_statement_accepts_exactly_when_the_petition_does(
+    state, opens_in, closes_in
+):
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    petition = PetitionFactory(
+        state=state,
+        opens_at=None if opens_in is None else now + opens_in * hour,
+        closes_at=None if closes_in is None else now + closes_in * hour,
+    )
+    signing = {
+        "petition_slug": petition.slug,
+        "full_name": "Rosa Quispe",
+        "email": "rosa@example.org",
+        "country": "PE",
+        "now": now,
+    }
+    if petition.is_accepting_signatures(now):
+        assert services.signature_create(**signing) == services.SignOutcome.CREATED
+    else:
+        with pytest.raises(services.PetitionNotOpen):
+            services.signature_create(**signing)
+        assert not petition.signatures.exists()
