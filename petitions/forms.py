@@ -27,7 +27,7 @@ gettext_noop("Read how we keep your data safe")
 @functools.lru_cache(maxsize=8)
 def _country_options_html(language: str) -> str:
     # Built once per language: the list is constant, and rendering 250 options
-    # through Django's widget templates costs ~20 ms on every page view.
+    # through Django's widget templates on every page view is slow.
     return "".join(
         f'<option value="{code}">{escape(name)}</option>' for code, name in countries
     )
@@ -117,7 +117,7 @@ class SignatureForm(PublicForm):
     @functools.cached_property
     def helper(self) -> FormHelper:
         # Built when the form is drawn, not for every sign POST that only
-        # validates it: the layout cost an eighth of the POST's CPU (py-spy).
+        # validates it and never draws the layout.
         helper = FormHelper()
         # The template writes the <form> tag; there is no CSRF token, since
         # the public forms are checked by core.fetch_metadata instead.
@@ -153,8 +153,8 @@ class SignatureForm(PublicForm):
         # The signer rules are signature_create's (commands and the admin
         # store through it too), and the views put its ValidationError on
         # this form's fields. So a form that is otherwise fine leaves them to
-        # it: running them here as well cost a twentieth of the sign POST. A
-        # form refused anyway runs them, so that every problem shows at once.
+        # it rather than run them twice. A form refused anyway runs them, so
+        # that every problem shows at once.
         cleaned = super().clean()
         if not self.errors:
             return cleaned

@@ -4,8 +4,8 @@ exports and services get them from.
 The public count is the sum of a petition's SignatureCount rows (a handful per
 country, whatever the number of signatures). The two queries the public pages
 run on every request (a petition with its count) are SQL: building the
-equivalent annotated queryset costs more CPU than the query itself (~0.5 ms,
-profiled). The rest is plain ORM.
+equivalent annotated queryset costs more CPU than the query itself. The
+rest is plain ORM.
 """
 
 from django.db import connection

@@ -196,9 +196,9 @@ def petition_sign(request, slug):
 
 @functools.lru_cache(maxsize=64)
 def _check_inbox_path(sign_path: str, slug: str) -> str:
-    # reverse() walks the URL patterns each time (a twentieth of the sign
-    # POST's CPU, py-spy). The sign address fixes everything its answer
-    # depends on: the script prefix, the language prefix and the slug.
+    # reverse() walks the URL patterns each time, and this is the sign POST's
+    # answer. The sign address fixes everything that answer depends on: the
+    # script prefix, the language prefix and the slug.
     return reverse("petitions:check_inbox", kwargs={"slug": slug})
 
 
