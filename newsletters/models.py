@@ -148,6 +148,12 @@ class SubscriberQuerySet(models.QuerySet):
         """Subscribers an issue goes to: confirmed, not bounced or complained."""
         return self.filter(status=Subscriber.Status.CONFIRMED)
 
+    def suppressed(self):
+        """Addresses the list no longer writes to unless the person confirms
+        again through the form (which proves the mailbox works and that they
+        want it): they bounced hard or marked our e-mail as spam."""
+        return self.filter(status__in=Subscriber.SUPPRESSED_STATUSES)
+
 
 class Subscriber(models.Model):
     """One address on the list, however many petitions it signed.
@@ -213,6 +219,9 @@ class Subscriber(models.Model):
     )
 
     objects = SubscriberQuerySet.as_manager()
+
+    # See SubscriberQuerySet.suppressed.
+    SUPPRESSED_STATUSES = (Status.BOUNCED, Status.COMPLAINED)
 
     class Meta:
         verbose_name = _("subscriber")

@@ -55,11 +55,6 @@ def entry_unpublish(*, entry: Entry) -> bool:
 # ------------------------------------------------------------------------------
 # The mailing list
 # ------------------------------------------------------------------------------
-# Addresses the list no longer writes to unless the person confirms again
-# through the form (which proves the mailbox works and that they want it).
-SUPPRESSED = (Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED)
-
-
 def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber | None:
     """Put a confirmed signer who asked for updates on the list.
 
@@ -93,7 +88,7 @@ def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber |
         )
         if created or subscriber.status in (
             Subscriber.Status.CONFIRMED,
-            *SUPPRESSED,
+            *Subscriber.SUPPRESSED_STATUSES,
         ):
             return subscriber
         # Pending (a form subscription not yet confirmed) or unsubscribed:
@@ -253,7 +248,7 @@ def subscriber_mark_undeliverable(*, email: str, reason: str, now=None) -> bool:
     a bounce. The latest issue sent to it is marked bounced. Returns whether
     a subscriber was found and changed.
     """
-    if reason not in SUPPRESSED:
+    if reason not in Subscriber.SUPPRESSED_STATUSES:
         raise ValueError(f"Not a suppression reason: {reason!r}")
     now = now or timezone.now()
     try:

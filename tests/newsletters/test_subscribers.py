@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from newsletters import services
+from newsletters import selectors, services
 from newsletters.models import Delivery, Subscriber
 from newsletters.tasks import send_subscription_confirmation
 from petitions import services as petition_services
@@ -317,3 +317,12 @@ def test_the_backfill_migration_sql_adds_existing_opted_in_signers(petition):
     assert list(Subscriber.objects.values_list("email", "source")) == [
         ("one@example.org", "signer")
     ]
+
+
+def test_suppressed_addresses_are_those_that_bounced_or_complained():
+    for status in Subscriber.Status:
+        SubscriberFactory(email=f"{status}@example.org", status=status)
+    assert {row["email_normalised"] for row in selectors.suppressed_addresses()} == {
+        "bounced@example.org",
+        "complained@example.org",
+    }
