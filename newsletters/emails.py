@@ -8,7 +8,6 @@ to their addresses (nothing is rewritten through a counting redirect).
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,17 +18,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from core.context_processors import site
+from core.emails import email_message, site_host, site_language
 from core.markdown import render_markdown
 
 from .tokens import make_token
 
 UNSUBSCRIBE_PLACEHOLDER = "UNSUBSCRIBE-URL-PLACEHOLDER"
-
-
-def site_language(language: str) -> str:
-    """One of the site's languages; anything else gets the default."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    return language if language in codes else settings.LANGUAGE_CODE
 
 
 def entry_language(entry, language: str) -> str:
@@ -97,12 +91,8 @@ def unsubscribe_url(subscriber_id: int, language: str) -> str:
     return f"{settings.SITE_URL}{path}?t={make_token(subscriber_id, 'unsubscribe')}"
 
 
-def _site_host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
 def _list_id() -> str:
-    return f"Campaign updates <updates.{_site_host()}>"
+    return f"Campaign updates <updates.{site_host()}>"
 
 
 def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
@@ -117,7 +107,7 @@ def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
     digest = salted_hmac(
         "newsletters.issue_message_id", f"{issue_id}.{subscriber_id}"
     ).hexdigest()[:16]
-    return f"<issue-{issue_id}.{subscriber_id}.{digest}@{_site_host()}>"
+    return f"<issue-{issue_id}.{subscriber_id}.{digest}@{site_host()}>"
 
 
 def issue_message(
@@ -126,11 +116,11 @@ def issue_message(
     """The issue for one subscriber, with RFC 8058 one-click unsubscribe headers
     and the delivery's stable Message-ID (the issue's id is in `rendered`)."""
     link = unsubscribe_url(subscriber_id, rendered.language)
-    message = EmailMultiAlternatives(
+    return email_message(
         subject=rendered.subject,
-        body=rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+        text=rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+        html=rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+        to=to,
         connection=connection,
         headers={
             "Message-ID": issue_message_id(
@@ -144,10 +134,6 @@ def issue_message(
             "Precedence": "bulk",
         },
     )
-    message.attach_alternative(
-        rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link), "text/html"
-    )
-    return message
 
 
 def subscription_confirm_message(subscriber) -> EmailMultiAlternatives:
@@ -165,12 +151,10 @@ def subscription_confirm_message(subscriber) -> EmailMultiAlternatives:
         subject = _("Please confirm: campaign updates by e-mail")
         text = render_to_string("newsletters/email/confirm_subscription.txt", context)
         html = render_to_string("newsletters/email/confirm_subscription.html", context)
-    message = EmailMultiAlternatives(
+    return email_message(
         subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[subscriber.email],
+        text=text,
+        html=html,
+        to=subscriber.email,
         headers={"Auto-Submitted": "auto-generated"},
     )
-    message.attach_alternative(html, "text/html")
-    return message

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.context_processors import site
+from core.emails import email_message
 
 from .tokens import make_token
 
@@ -49,15 +50,13 @@ def build_signature_email(signature, kind: str) -> EmailMultiAlternatives:
         text = render_to_string(f"petitions/email/{kind}.txt", context)
         html = render_to_string(f"petitions/email/{kind}.html", context)
     list_unsubscribe = context["unsubscribe_url"] or context["withdraw_url"]
-    message = EmailMultiAlternatives(
+    return email_message(
         subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[signature.email],
+        text=text,
+        html=html,
+        to=signature.email,
         headers={
             "List-Unsubscribe": f"<{list_unsubscribe}>",
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(html, "text/html")
-    return message
