@@ -95,8 +95,9 @@ def _list_id() -> str:
     return f"Campaign updates <updates.{site_host()}>"
 
 
-def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
-    """The one Message-ID of an issue's delivery to one subscriber.
+def delivery_message_id(*, kind: str, parent_id: int, recipient_id: int) -> str:
+    """The one Message-ID of a delivery: one `kind` of message (an issue, a
+    milestone note) about one parent, to one recipient.
 
     Every attempt at the same delivery carries it, so a retransmission after
     an interruption is, by RFC 5322, the same message, and Gmail and many
@@ -105,9 +106,16 @@ def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
     produce for our domain.
     """
     digest = salted_hmac(
-        "newsletters.issue_message_id", f"{issue_id}.{subscriber_id}"
+        f"newsletters.{kind}_message_id", f"{parent_id}.{recipient_id}"
     ).hexdigest()[:16]
-    return f"<issue-{issue_id}.{subscriber_id}.{digest}@{site_host()}>"
+    return f"<{kind}-{parent_id}.{recipient_id}.{digest}@{site_host()}>"
+
+
+def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
+    """The Message-ID of an issue's delivery to one subscriber."""
+    return delivery_message_id(
+        kind="issue", parent_id=issue_id, recipient_id=subscriber_id
+    )
 
 
 def issue_message(
