@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -84,6 +84,26 @@ def milestones_detect(*, now=None) -> list[Milestone]:
 
 def milestones_to_announce() -> QuerySet:
     return Milestone.objects.filter(announce=True, announced_at__isnull=True)
+
+
+def milestones_with_note_progress(queryset: QuerySet | None = None) -> QuerySet:
+    """Milestones with how many of their notes were sent, are still waiting
+    (queued or being sent), were not sent (failed, bounced, or cancelled
+    because the signer stopped wanting updates), and were retransmitted after
+    an interruption (same Message-ID)."""
+    State = MilestoneNote.State
+    queryset = Milestone.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        notes_sent=Count("notes", filter=Q(notes__state=State.SENT)),
+        notes_waiting=Count(
+            "notes", filter=Q(notes__state__in=[State.QUEUED, State.SENDING])
+        ),
+        notes_not_sent=Count(
+            "notes",
+            filter=Q(notes__state__in=[State.FAILED, State.BOUNCED, State.CANCELLED]),
+        ),
+        notes_retransmitted=Count("notes", filter=Q(notes__retransmitted__gt=0)),
+    )
 
 
 def milestone_recipients(*, milestone: Milestone) -> QuerySet:

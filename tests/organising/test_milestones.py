@@ -410,3 +410,24 @@ def test_a_mail_server_out_of_reach_gives_every_note_back_for_later(petition, se
     assert note.state == "queued" and note.attempts == 1
     assert note.next_attempt_at > timezone.now()
     assert milestones.milestones_to_announce().exists()
+
+
+def test_the_admin_lists_each_milestone_with_its_notes_progress(
+    petition, admin_client, flaky_mail_server
+):
+    _signers, milestone = _queued(petition, 3)
+    ConfirmedSignatureFactory(petition=petition, wants_updates=True)
+    flaky_mail_server.break_at = 2
+    _send(milestone)
+    progress = milestones.milestones_with_note_progress().get(pk=milestone.pk)
+    assert (
+        progress.notes_sent,
+        progress.notes_waiting,
+        progress.notes_not_sent,
+        progress.notes_retransmitted,
+    ) == (1, 3, 0, 1)
+    response = admin_client.get("/admin/organising/milestone/")
+    assert response.status_code == 200
+    assert "Sent again after an interruption" in response.text
+    row = response.context["cl"].result_list.get(pk=milestone.pk)
+    assert (row.notes_sent, row.notes_waiting) == (1, 3)
