@@ -7,11 +7,11 @@ These tables were created by the petitions app and keep their names
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from newsletters.models import DeliveryRow
 from petitions.models import PAPER_BATCH_TABLE, Petition, Signature
 
 
@@ -346,43 +346,23 @@ class Milestone(models.Model):
         return f"{self.petition_id} reached {self.goal}"
 
 
-class MilestoneNote(models.Model):
+class MilestoneNote(DeliveryRow):
     """The milestone note to one signer: a delivery row of the newsletter's
-    engine (newsletters.delivery), with the same columns and states as
-    newsletters.models.Delivery.
+    engine (newsletters.delivery), with the states of a newsletter delivery.
 
     Rows are queued per recipient when the milestone is to be announced; the
     unique (milestone, signature) constraint queues each signer once, and a
     petition takes one signature per address, so one note per mailbox. A note
-    interrupted mid-send is sent again with the same Message-ID.
+    interrupted mid-send is sent again with the same Message-ID; one whose
+    signer no longer wants updates (or whose address was suppressed) is
+    cancelled.
     """
-
-    class State(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        BOUNCED = "bounced", _("Bounced")
-        CANCELLED = "cancelled", _("Not sent: no longer wants updates")
 
     milestone = models.ForeignKey(
         Milestone, on_delete=models.CASCADE, related_name="notes"
     )
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     created_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    # Which claim (one batch of one worker) holds the row, and until when.
-    claim = models.UUIDField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # An error class or a short reason, never an address.
-    last_error = models.CharField(max_length=200, blank=True)
-    # How many times the row went back to the queue after an interruption
-    # mid-message (same Message-ID each time).
-    retransmitted = models.PositiveSmallIntegerField(db_default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "petitions_milestonenote"
@@ -390,25 +370,9 @@ class MilestoneNote(models.Model):
             models.UniqueConstraint(
                 fields=["milestone", "signature"], name="one_note_per_milestone_signer"
             ),
-            models.CheckConstraint(
-                condition=~Q(state="sending")
-                | (Q(claim__isnull=False) & Q(lease_until__isnull=False)),
-                name="sending_note_has_lease",
-            ),
+            DeliveryRow.lease_constraint(name="sending_note_has_lease"),
         ]
-        indexes = [
-            # What the senders claim from: queued notes of a milestone, in order.
-            models.Index(
-                fields=["milestone", "id"],
-                condition=Q(state="queued"),
-                name="note_queued",
-            ),
-            models.Index(
-                fields=["lease_until"],
-                condition=Q(state="sending"),
-                name="note_sending_lease",
-            ),
-        ]
+        indexes = DeliveryRow.claim_indexes(parent="milestone", prefix="note")
 
     def __str__(self):
         return f"Milestone {self.milestone_id} to {self.signature_id}: {self.state}"

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                     ("sent", "Sent"),
                     ("failed", "Failed"),
                     ("bounced", "Bounced"),
-                    ("cancelled", "Not sent: no longer wants updates"),
+                    ("cancelled", "Not sent: left the list"),
                 ],
                 default="queued",
                 max_length=10,
