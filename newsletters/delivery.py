@@ -21,12 +21,12 @@ What is exactly-once, and how:
 SMTP alone cannot give it: the server may commit a message just before the
 sender dies, before the sender can write down that it did. So the transport
 is at-least-once and the receiving end is idempotent: every attempt at one
-delivery carries the same Message-ID (emails.delivery_message_id), which by
-RFC 5322 makes a retransmission the same message, and Gmail and many mail
+delivery carries the same Message-ID (core.emails.stable_message_id), which
+by RFC 5322 makes a retransmission the same message, and Gmail and many mail
 programs file a repeat of a Message-ID as one message. What the rules below
-guarantee: each recipient is sent one Message-ID per issue or note, at least once
-(unless the server refuses it or MAX_ATTEMPTS runs out), and transmitted a
-second time only after an interruption mid-message.
+guarantee: each recipient is sent one Message-ID per issue or note, at least
+once (unless the server refuses it or MAX_ATTEMPTS runs out), and
+transmitted a second time only after an interruption mid-message.
 
 1. A batch claims rows with SELECT ... FOR UPDATE SKIP LOCKED and commits them
    as `sending`, with its own claim id and a lease, before any SMTP traffic;
@@ -82,6 +82,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from procrastinate import exceptions as procrastinate_exceptions
+
+from core.emails import smtp_code
 
 from . import services
 from .emails import issue_message, issue_render
@@ -323,13 +325,6 @@ def throttle_take(*, want: int, rate: float, name: str = THROTTLE_NAME) -> int:
 # ------------------------------------------------------------------------------
 # One batch
 # ------------------------------------------------------------------------------
-def _smtp_code(error: Exception) -> int | None:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _message in error.recipients.values()]
-        return codes[0] if codes else None
-    return getattr(error, "smtp_code", None)
-
-
 def send_batch(
     outbox: Outbox,
     *,
@@ -390,7 +385,7 @@ def send_batch(
                 smtplib.SMTPRecipientsRefused,
                 smtplib.SMTPResponseException,
             ) as error:
-                code = _smtp_code(error) or 0
+                code = smtp_code(error) or 0
                 reason = f"{type(error).__name__} {code}"
                 if 400 <= code < 500 and row.attempts < MAX_ATTEMPTS:
                     _mark(

@@ -14,11 +14,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from core.context_processors import site
-from core.emails import email_message, site_host, site_language
+from core.emails import email_message, site_host, site_language, stable_message_id
 from core.markdown import render_markdown
 
 from .tokens import make_token
@@ -95,26 +94,17 @@ def _list_id() -> str:
     return f"Campaign updates <updates.{site_host()}>"
 
 
-def delivery_message_id(*, kind: str, parent_id: int, recipient_id: int) -> str:
-    """The one Message-ID of a delivery: one `kind` of message (an issue, a
-    milestone note) about one parent, to one recipient.
+def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
+    """The one Message-ID of an issue's delivery to one subscriber.
 
     Every attempt at the same delivery carries it, so a retransmission after
     an interruption is, by RFC 5322, the same message, and Gmail and many
-    mail programs that already have it file the repeat as one. Two ids and a
-    keyed digest: no address, nothing another site (or a guess) could
-    produce for our domain.
+    mail programs that already have it file the repeat as one.
     """
-    digest = salted_hmac(
-        f"newsletters.{kind}_message_id", f"{parent_id}.{recipient_id}"
-    ).hexdigest()[:16]
-    return f"<{kind}-{parent_id}.{recipient_id}.{digest}@{site_host()}>"
-
-
-def issue_message_id(*, issue_id: int, subscriber_id: int) -> str:
-    """The Message-ID of an issue's delivery to one subscriber."""
-    return delivery_message_id(
-        kind="issue", parent_id=issue_id, recipient_id=subscriber_id
+    return stable_message_id(
+        salt="newsletters.issue_message_id",
+        prefix="issue",
+        parts=(issue_id, subscriber_id),
     )
 
 

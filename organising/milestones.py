@@ -31,9 +31,8 @@ from django.utils.translation import gettext as _
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 
-from core.emails import email_message
+from core.emails import email_message, stable_message_id
 from newsletters import delivery
-from newsletters.emails import delivery_message_id
 from newsletters.selectors import suppressed_addresses
 from petitions import services
 from petitions.emails import signature_link, signer_context
@@ -127,8 +126,10 @@ def milestone_mark_announced(*, milestone: Milestone, now=None) -> None:
 
 def note_message_id(*, milestone_id: int, signature_id: int) -> str:
     """The one Message-ID of a milestone's note to one signer."""
-    return delivery_message_id(
-        kind="milestone", parent_id=milestone_id, recipient_id=signature_id
+    return stable_message_id(
+        salt="organising.note_message_id",
+        prefix="milestone",
+        parts=(milestone_id, signature_id),
     )
 
 
