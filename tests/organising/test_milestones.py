@@ -20,7 +20,7 @@ from organising.models import Milestone, MilestoneNote, PaperBatch
 from organising.tasks import detect_milestones, send_milestone_notes
 from petitions.models import Petition, Signature
 from tests.newsletters.factories import IssueFactory, SubscriberFactory
-from tests.newsletters.test_delivery import WorkerKilled
+from tests.newsletters.test_delivery import WorkerKilled, mailbox
 from tests.petitions.factories import ConfirmedSignatureFactory, PetitionFactory
 
 from .factories import recount
@@ -246,14 +246,6 @@ def _make_due():
     )
 
 
-def _mailbox():
-    """Per recipient, the Message-IDs received, one entry per transmission."""
-    received = {}
-    for message in mail.outbox:
-        received.setdefault(message.to[0], []).append(message.message()["Message-ID"])
-    return received
-
-
 def _message_id(milestone, signature):
     return milestones.note_message_id(
         milestone_id=milestone.pk, signature_id=signature.pk
@@ -307,7 +299,7 @@ def test_a_worker_killed_mid_batch_retransmits_only_the_note_in_doubt(
     # write down that it did: its claim stays `sending` until the lease ends.
     with pytest.raises(WorkerKilled):
         _send(milestone)
-    assert sorted(_mailbox()) == sorted([first.email, second.email, killed.email])
+    assert sorted(mailbox()) == sorted([first.email, second.email, killed.email])
     assert MilestoneNote.objects.filter(state="sending").count() == 3
     MilestoneNote.objects.filter(state="sending").update(
         lease_until=timezone.now() - datetime.timedelta(seconds=1)
@@ -316,7 +308,7 @@ def test_a_worker_killed_mid_batch_retransmits_only_the_note_in_doubt(
     assert milestones.milestones_start_notes() == 1
     assert MilestoneNote.objects.get(signature=killed).retransmitted == 1
     _send(milestone)
-    received = _mailbox()
+    received = mailbox()
     assert received.pop(killed.email) == [_message_id(milestone, killed)] * 2
     assert received == {
         s.email: [_message_id(milestone, s)] for s in [first, second, *later]
@@ -348,7 +340,7 @@ def test_a_note_is_not_sent_to_an_address_suppressed_after_queuing(petition):
     )
     result = _send(milestone)
     assert (result.sent, result.cancelled) == (2, 1)
-    assert signers[1].email not in _mailbox()
+    assert signers[1].email not in mailbox()
     assert _notes(milestone)[signers[1].pk] == "cancelled"
     assert not milestones.milestones_to_announce().exists()
 
@@ -377,7 +369,7 @@ def test_detection_running_twice_queues_each_note_once(petition):
     assert _notes(milestone) == dict.fromkeys((s.pk for s in signers), "queued")
     _send(milestone)
     _send(milestone)
-    assert sorted(_mailbox()) == sorted(s.email for s in signers)
+    assert sorted(mailbox()) == sorted(s.email for s in signers)
     assert MilestoneNote.objects.count() == 4
 
 
