@@ -1,7 +1,9 @@
-"""Sending an issue: batches of deliveries, a lease rule, a shared throttle.
+"""The delivery engine: batches of delivery rows, a lease rule, a shared throttle.
 
-Every (issue, subscriber) pair has one Delivery row (a unique constraint), and
-its state says what happened:
+It sends two kinds of e-mail, each from its own table of delivery rows
+described by an `Outbox`: newsletter issues (Delivery, one row per issue and
+subscriber) and milestone notes (organising's MilestoneNote, one row per
+milestone and signature). A row's state says what happened:
 
     queued --claim--> sending --the SMTP server accepted it--> sent
                         |--temporary refusal (4xx)--> queued, later (back-off),
@@ -11,7 +13,7 @@ its state says what happened:
                         '--the worker died or lost the server mid-message
                              --> queued again, same Message-ID (below),
                                  failed after MAX_ATTEMPTS
-    queued or sending, subscriber gone --> cancelled
+    queued or sending, recipient no longer wants it --> cancelled
     sent --provider's bounce webhook--> bounced
 
 What is exactly-once, and how:
@@ -19,12 +21,12 @@ What is exactly-once, and how:
 SMTP alone cannot give it: the server may commit a message just before the
 sender dies, before the sender can write down that it did. So the transport
 is at-least-once and the receiving end is idempotent: every attempt at one
-delivery carries the same Message-ID (emails.issue_message_id), which by
-RFC 5322 makes a retransmission the same message, and Gmail and many mail
+delivery carries the same Message-ID (core.emails.stable_message_id), which
+by RFC 5322 makes a retransmission the same message, and Gmail and many mail
 programs file a repeat of a Message-ID as one message. What the rules below
-guarantee: each subscriber is sent one Message-ID per issue, at least once
-(unless the server refuses it or MAX_ATTEMPTS runs out), and transmitted a
-second time only after an interruption mid-message.
+guarantee: each recipient is sent one Message-ID per issue or note, at least
+once (unless the server refuses it or MAX_ATTEMPTS runs out), and
+transmitted a second time only after an interruption mid-message.
 
 1. A batch claims rows with SELECT ... FOR UPDATE SKIP LOCKED and commits them
    as `sending`, with its own claim id and a lease, before any SMTP traffic;
@@ -56,7 +58,14 @@ second time only after an interruption mid-message.
 
 The throttle is a token bucket in one PostgreSQL row, refilled by the
 database clock and taken from with one atomic UPDATE, so the provider's rate
-holds across any number of workers and hosts.
+holds across any number of workers and hosts, for issues and notes together.
+
+Why a description of each table rather than one table with a kind: a note's
+row points at a milestone and a signature, which live in apps above this one
+(the dependency order is in docs/architecture.md), so one shared table could
+not hold real foreign keys to both kinds of parent and recipient. Each table
+keeps its own constraints and indexes; the SQL that moves rows between states
+is written once, here.
 """
 
 import datetime
@@ -64,17 +73,22 @@ import logging
 import smtplib
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 from procrastinate import exceptions as procrastinate_exceptions
 
 from core.emails import smtp_code
 
+from . import services
 from .emails import issue_message, issue_render
-from .models import Issue
+from .models import Issue, Subscriber
+from .tasks import send_issue_batches
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +96,53 @@ IN_DOUBT = "interrupted while sending: queued again with the same Message-ID"
 GAVE_UP_IN_DOUBT = "gave up: interrupted while sending at every attempt"
 MAX_ATTEMPTS = 6
 THROTTLE_NAME = "smtp"
-# pg_advisory_xact_lock key: one reconciler at a time, so a dead claim is
-# never split between two, each finding a different "first" row.
-RECONCILE_LOCK_KEY = 0x4E45_5753  # "NEWS"
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """A table of delivery rows and how to send one of them.
+
+    The table has the columns of newsletters.models.Delivery (state, attempts,
+    next_attempt_at, claim, lease_until, sent_at, last_error, retransmitted,
+    updated_at), a parent column (what is sent) and a recipient column (to
+    whom), unique together.
+    """
+
+    # Names the parent in log lines ("Issue 12: ...").
+    label: str
+    table: str
+    parent_column: str
+    recipient_column: str
+    # pg_advisory_xact_lock key: one reconciler per table at a time, so a
+    # dead claim is never split between two, each finding a different
+    # "first" row.
+    reconcile_lock_key: int
+    # The recipients who still want the parent's message (a queryset of the
+    # recipient rows). A claimed row whose recipient is not among them is
+    # cancelled rather than sent.
+    recipients: Callable[[Any], QuerySet]
+    # The message for one recipient: (parent, recipient, cache), where the
+    # cache lives as long as one send and holds what is the same for many
+    # recipients (an issue rendered once per language).
+    message: Callable[[Any, Any, dict], EmailMessage]
+
+
+def _issue_message(issue: Issue, subscriber: Subscriber, cache: dict) -> EmailMessage:
+    rendered = cache.get(subscriber.language)
+    if rendered is None:
+        rendered = cache[subscriber.language] = issue_render(issue, subscriber.language)
+    return issue_message(rendered, to=subscriber.email, subscriber_id=subscriber.pk)
+
+
+ISSUES = Outbox(
+    label="Issue",
+    table="newsletters_delivery",
+    parent_column="issue_id",
+    recipient_column="subscriber_id",
+    reconcile_lock_key=0x4E45_5753,  # "NEWS"
+    recipients=lambda issue: Subscriber.objects.receiving(),
+    message=_issue_message,
+)
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -95,11 +153,8 @@ def backoff(attempts: int) -> datetime.timedelta:
 @dataclass
 class Claimed:
     delivery_id: int
-    subscriber_id: int
+    recipient_id: int
     attempts: int
-    email: str
-    language: str
-    subscriber_status: str
 
 
 @dataclass
@@ -115,6 +170,14 @@ class BatchResult:
     released: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: "BatchResult") -> None:
+        for counter in fields(self):
+            setattr(
+                self,
+                counter.name,
+                getattr(self, counter.name) + getattr(other, counter.name),
+            )
+
 
 class LeaseLost(Exception):
     """Another worker reconciled this claim: stop sending at once."""
@@ -122,35 +185,40 @@ class LeaseLost(Exception):
 
 # ------------------------------------------------------------------------------
 # Claiming and marking rows; each statement commits on its own (autocommit).
+# Table and column names come from an Outbox, never from input.
 # ------------------------------------------------------------------------------
 _CLAIM_SQL = """
     WITH picked AS (
-        SELECT d.id FROM newsletters_delivery d
-        WHERE d.issue_id = %(issue_id)s AND d.state = 'queued'
+        SELECT d.id FROM {table} d
+        WHERE d.{parent} = %(parent_id)s AND d.state = 'queued'
           AND d.next_attempt_at <= statement_timestamp()
         ORDER BY d.id
         LIMIT %(size)s
         FOR UPDATE SKIP LOCKED
     )
-    UPDATE newsletters_delivery d
+    UPDATE {table} d
     SET state = 'sending', claim = %(claim)s,
         lease_until = now() + make_interval(secs => %(lease)s),
         attempts = d.attempts + 1, updated_at = now()
-    FROM picked, newsletters_subscriber s
-    WHERE d.id = picked.id AND s.id = d.subscriber_id
-    RETURNING d.id, d.subscriber_id, d.attempts, s.email, s.language, s.status
+    FROM picked
+    WHERE d.id = picked.id
+    RETURNING d.id, d.{recipient}, d.attempts
 """
 
 
 def claim(
-    *, issue_id: int, size: int, lease_seconds: int
+    outbox: Outbox, *, parent_id: int, size: int, lease_seconds: int
 ) -> tuple[uuid.UUID, list[Claimed]]:
     claim_id = uuid.uuid4()
     with connection.cursor() as cursor:
         cursor.execute(
-            _CLAIM_SQL,
+            _CLAIM_SQL.format(
+                table=outbox.table,
+                parent=outbox.parent_column,
+                recipient=outbox.recipient_column,
+            ),
             {
-                "issue_id": issue_id,
+                "parent_id": parent_id,
                 "size": size,
                 "claim": claim_id,
                 "lease": lease_seconds,
@@ -161,12 +229,14 @@ def claim(
     return claim_id, rows
 
 
-def _mark(delivery_id: int, claim_id: uuid.UUID, sql_set: str, params=()) -> None:
+def _mark(
+    outbox: Outbox, delivery_id: int, claim_id: uuid.UUID, sql_set: str, params=()
+) -> None:
     """Settle one row of our claim, or raise LeaseLost if it is no longer ours."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE newsletters_delivery
+            UPDATE {outbox.table}
             SET {sql_set}, claim = NULL, lease_until = NULL, updated_at = now()
             WHERE id = %s AND claim = %s AND state = 'sending'
             """,
@@ -176,11 +246,13 @@ def _mark(delivery_id: int, claim_id: uuid.UUID, sql_set: str, params=()) -> Non
             raise LeaseLost(delivery_id)
 
 
-def _renew(claim_id: uuid.UUID, lease_seconds: int, remaining: int) -> None:
+def _renew(
+    outbox: Outbox, claim_id: uuid.UUID, lease_seconds: int, remaining: int
+) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            UPDATE newsletters_delivery
+            f"""
+            UPDATE {outbox.table}
             SET lease_until = now() + make_interval(secs => %s)
             WHERE claim = %s AND state = 'sending'
             """,
@@ -190,12 +262,12 @@ def _renew(claim_id: uuid.UUID, lease_seconds: int, remaining: int) -> None:
             raise LeaseLost(claim_id)
 
 
-def _release(claim_id: uuid.UUID, *, delay: datetime.timedelta) -> int:
+def _release(outbox: Outbox, claim_id: uuid.UUID, *, delay: datetime.timedelta) -> int:
     """Give back the rows of our claim that were never handed to SMTP."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            UPDATE newsletters_delivery
+            f"""
+            UPDATE {outbox.table}
             SET state = CASE WHEN attempts >= %s THEN 'failed' ELSE 'queued' END,
                 last_error = CASE WHEN attempts >= %s
                     THEN 'gave up: the mail server could not be reached'
@@ -254,37 +326,41 @@ def throttle_take(*, want: int, rate: float, name: str = THROTTLE_NAME) -> int:
 # One batch
 # ------------------------------------------------------------------------------
 def send_batch(
+    outbox: Outbox,
     *,
-    issue: Issue,
+    parent,
     size: int | None = None,
     lease_seconds: int | None = None,
     rate: float | None = None,
-    rendered_cache: dict | None = None,
+    cache: dict | None = None,
 ) -> BatchResult:
-    """Claim up to `size` deliveries of an issue and send them over one SMTP
-    connection, within the shared rate. See the module docstring."""
-    from . import services
-
+    """Claim up to `size` rows of a parent (an issue, a milestone) and send
+    them over one SMTP connection, within the shared rate. See the module
+    docstring."""
     size = size or settings.NEWSLETTER_BATCH_SIZE
     lease_seconds = lease_seconds or settings.NEWSLETTER_LEASE_SECONDS
     rate = settings.NEWSLETTER_RATE_PER_SECOND if rate is None else rate
-    rendered_cache = {} if rendered_cache is None else rendered_cache
+    cache = {} if cache is None else cache
     result = BatchResult()
-    claim_id, rows = claim(issue_id=issue.pk, size=size, lease_seconds=lease_seconds)
+    claim_id, rows = claim(
+        outbox, parent_id=parent.pk, size=size, lease_seconds=lease_seconds
+    )
     result.claimed = len(rows)
     if not rows:
         return result
+    wanted = outbox.recipients(parent).in_bulk([row.recipient_id for row in rows])
     smtp = get_connection()
     try:
         smtp.open()
     except Exception as error:
         # Nothing was handed over: every row goes back, for later.
         logger.warning(
-            "Issue %s: cannot reach the mail server (%s)",
-            issue.pk,
+            "%s %s: cannot reach the mail server (%s)",
+            outbox.label,
+            parent.pk,
             type(error).__name__,
         )
-        result.released = _release(claim_id, delay=backoff(rows[0].attempts))
+        result.released = _release(outbox, claim_id, delay=backoff(rows[0].attempts))
         result.errors.append(type(error).__name__)
         return result
     permits = 0
@@ -292,23 +368,17 @@ def send_batch(
     try:
         for index, row in enumerate(rows):
             if time.monotonic() - renewed_at > lease_seconds / 3:
-                _renew(claim_id, lease_seconds, remaining=len(rows) - index)
+                _renew(outbox, claim_id, lease_seconds, remaining=len(rows) - index)
                 renewed_at = time.monotonic()
-            if row.subscriber_status != "confirmed":
-                _mark(row.delivery_id, claim_id, "state = 'cancelled'")
+            recipient = wanted.get(row.recipient_id)
+            if recipient is None:
+                _mark(outbox, row.delivery_id, claim_id, "state = 'cancelled'")
                 result.cancelled += 1
                 continue
             if permits == 0:
                 permits = throttle_take(want=len(rows) - index, rate=rate)
             permits -= 1
-            rendered = rendered_cache.get(row.language)
-            if rendered is None:
-                rendered = rendered_cache[row.language] = issue_render(
-                    issue, row.language
-                )
-            message = issue_message(
-                rendered, to=row.email, subscriber_id=row.subscriber_id, connection=smtp
-            )
+            message = outbox.message(parent, recipient, cache)
             try:
                 smtp.send_messages([message])
             except (
@@ -319,6 +389,7 @@ def send_batch(
                 reason = f"{type(error).__name__} {code}"
                 if 400 <= code < 500 and row.attempts < MAX_ATTEMPTS:
                     _mark(
+                        outbox,
                         row.delivery_id,
                         claim_id,
                         "state = 'queued', last_error = %s, "
@@ -328,17 +399,19 @@ def send_batch(
                     result.retrying += 1
                 elif isinstance(error, smtplib.SMTPRecipientsRefused) and code >= 500:
                     _mark(
+                        outbox,
                         row.delivery_id,
                         claim_id,
                         "state = 'bounced', last_error = %s",
                         [reason],
                     )
                     services.subscriber_mark_undeliverable(
-                        email=row.email, reason="bounced"
+                        email=recipient.email, reason="bounced"
                     )
                     result.bounced += 1
                 else:
                     _mark(
+                        outbox,
                         row.delivery_id,
                         claim_id,
                         "state = 'failed', last_error = %s",
@@ -354,6 +427,7 @@ def send_batch(
                 # Message-ID (see the module docstring).
                 if row.attempts < MAX_ATTEMPTS:
                     _mark(
+                        outbox,
                         row.delivery_id,
                         claim_id,
                         "state = 'queued', last_error = %s, "
@@ -364,6 +438,7 @@ def send_batch(
                     result.in_doubt += 1
                 else:
                     _mark(
+                        outbox,
                         row.delivery_id,
                         claim_id,
                         "state = 'failed', last_error = %s",
@@ -372,17 +447,23 @@ def send_batch(
                     result.failed += 1
                 result.errors.append(type(error).__name__)
                 logger.warning(
-                    "Issue %s: delivery %s interrupted mid-message (%s); "
+                    "%s %s: delivery %s interrupted mid-message (%s); "
                     "queued again with the same Message-ID",
-                    issue.pk,
+                    outbox.label,
+                    parent.pk,
                     row.delivery_id,
                     type(error).__name__,
                 )
                 break
-            _mark(row.delivery_id, claim_id, "state = 'sent', sent_at = now()")
+            _mark(outbox, row.delivery_id, claim_id, "state = 'sent', sent_at = now()")
             result.sent += 1
     except LeaseLost:
-        logger.error("Issue %s: claim %s was taken over; stopping", issue.pk, claim_id)
+        logger.error(
+            "%s %s: claim %s was taken over; stopping",
+            outbox.label,
+            parent.pk,
+            claim_id,
+        )
         result.errors.append("LeaseLost")
         return result
     finally:
@@ -392,29 +473,47 @@ def send_batch(
             # A connection that broke is closed either way.
             pass
     try:
-        result.released = _release(claim_id, delay=datetime.timedelta(seconds=30))
+        result.released = _release(
+            outbox, claim_id, delay=datetime.timedelta(seconds=30)
+        )
     except DatabaseError:
         # The lease rule will give these rows back.
-        logger.warning("Issue %s: could not release claim %s", issue.pk, claim_id)
+        logger.warning(
+            "%s %s: could not release claim %s", outbox.label, parent.pk, claim_id
+        )
     return result
+
+
+def send_due(outbox: Outbox, *, parent, **batch_options) -> BatchResult:
+    """Send batches of a parent's rows until none is due or one meets an
+    error (the caller decides when to come back)."""
+    total = BatchResult()
+    cache: dict = {}
+    while True:
+        result = send_batch(outbox, parent=parent, cache=cache, **batch_options)
+        total.add(result)
+        if not result.claimed or result.errors:
+            return total
 
 
 # ------------------------------------------------------------------------------
 # Whole sends
 # ------------------------------------------------------------------------------
-def reconcile_expired() -> tuple[int, int]:
+def reconcile_expired(outbox: Outbox = ISSUES) -> tuple[int, int]:
     """Apply the lease rule to claims whose worker stopped renewing them.
 
     Returns (rows in doubt, queued again for the same Message-ID or failed
     after MAX_ATTEMPTS; the other rows of those claims, queued again).
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RECONCILE_LOCK_KEY])
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [outbox.reconcile_lock_key]
+        )
         if not cursor.fetchone()[0]:
             return 0, 0
         cursor.execute(
-            """
-            SELECT id, claim FROM newsletters_delivery
+            f"""
+            SELECT id, claim FROM {outbox.table}
             WHERE state = 'sending' AND lease_until < statement_timestamp()
             ORDER BY claim, id
             FOR UPDATE
@@ -429,8 +528,8 @@ def reconcile_expired() -> tuple[int, int]:
                 in_doubt.append(delivery_id)
         if in_doubt:
             cursor.execute(
-                """
-                UPDATE newsletters_delivery
+                f"""
+                UPDATE {outbox.table}
                 SET state = CASE WHEN attempts >= %(max)s
                         THEN 'failed' ELSE 'queued' END,
                     last_error = CASE WHEN attempts >= %(max)s
@@ -450,8 +549,8 @@ def reconcile_expired() -> tuple[int, int]:
             )
         if requeue:
             cursor.execute(
-                """
-                UPDATE newsletters_delivery
+                f"""
+                UPDATE {outbox.table}
                 SET state = 'queued', claim = NULL, lease_until = NULL,
                     next_attempt_at = now(), updated_at = now()
                 WHERE id = ANY(%s)
@@ -460,15 +559,31 @@ def reconcile_expired() -> tuple[int, int]:
             )
     if in_doubt:
         logger.warning(
-            "Reconciled %s expired claims: %s deliveries in doubt queued again "
-            "with the same Message-ID (or failed after %s attempts), "
+            "Reconciled %s expired claims of %s: %s deliveries in doubt queued "
+            "again with the same Message-ID (or failed after %s attempts), "
             "%s others queued again",
             len(in_doubt),
+            outbox.table,
             len(in_doubt),
             MAX_ATTEMPTS,
             len(requeue),
         )
     return len(in_doubt), len(requeue)
+
+
+def next_attempt_in(outbox: Outbox, parent_id: int) -> float | None:
+    """Seconds until the next queued row of a parent is due, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT EXTRACT(EPOCH FROM MIN(next_attempt_at) - now())
+            FROM {outbox.table}
+            WHERE {outbox.parent_column} = %s AND state = 'queued'
+            """,
+            [parent_id],
+        )
+        seconds = cursor.fetchone()[0]
+    return None if seconds is None else max(0.0, float(seconds))
 
 
 def finish_if_done(issue_id: int) -> bool:
@@ -487,20 +602,6 @@ def finish_if_done(issue_id: int) -> bool:
         return cursor.rowcount == 1
 
 
-def next_attempt_in(issue_id: int) -> float | None:
-    """Seconds until the next queued delivery of an issue is due, or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT EXTRACT(EPOCH FROM MIN(next_attempt_at) - now())
-            FROM newsletters_delivery WHERE issue_id = %s AND state = 'queued'
-            """,
-            [issue_id],
-        )
-        seconds = cursor.fetchone()[0]
-    return None if seconds is None else max(0.0, float(seconds))
-
-
 def send_issue(*, issue_id: int, **batch_options) -> BatchResult:
     """Send batches of an issue until none is due; what one task does.
 
@@ -508,23 +609,14 @@ def send_issue(*, issue_id: int, **batch_options) -> BatchResult:
     own rows. When only rows waiting for a retry remain, a task is scheduled
     for when the first is due.
     """
-    total = BatchResult()
     issue = Issue.objects.filter(pk=issue_id).first()
     if issue is None or issue.status != Issue.Status.SENDING:
-        return total
-    rendered_cache: dict = {}
-    while True:
-        result = send_batch(issue=issue, rendered_cache=rendered_cache, **batch_options)
-        for name in ("claimed", "sent", "failed", "bounced", "retrying", "cancelled",
-                     "in_doubt", "released"):  # fmt: skip
-            setattr(total, name, getattr(total, name) + getattr(result, name))
-        total.errors += result.errors
-        if not result.claimed or result.errors:
-            break
+        return BatchResult()
+    total = send_due(ISSUES, parent=issue, **batch_options)
     if finish_if_done(issue_id):
         logger.info("Issue %s: every delivery settled", issue_id)
         return total
-    wait = next_attempt_in(issue_id)
+    wait = next_attempt_in(ISSUES, issue_id)
     if wait is not None:
         start_batches(issue_id=issue_id, delay=max(wait, 1.0), parallel=1)
     return total
@@ -538,8 +630,6 @@ def start_batches(
     Deferred through Django's connection: inside the caller's transaction,
     so the tasks exist if and only if the queued rows do.
     """
-    from .tasks import send_issue_batches
-
     parallel = parallel or settings.NEWSLETTER_PARALLEL_BATCHES
     deferred = 0
     for lane in range(parallel):

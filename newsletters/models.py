@@ -325,10 +325,13 @@ class Issue(models.Model):
         return self.subject or _("Issue %(number)s") % {"number": self.pk}
 
 
-class Delivery(models.Model):
-    """One issue to one subscriber: the record that makes a send exactly-once.
+class DeliveryRow(models.Model):
+    """The columns the delivery engine (newsletters/delivery.py) sends from:
+    one message about one parent (an issue, a milestone) to one recipient.
 
     The states and what moves them are explained in newsletters/delivery.py.
+    A concrete table adds its parent and recipient, unique together, a check
+    that a `sending` row has a claim and a lease, and the claim's indexes.
     """
 
     class State(models.TextChoices):
@@ -338,6 +341,54 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         BOUNCED = "bounced", _("Bounced")
         CANCELLED = "cancelled", _("Not sent: left the list")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Which claim (one batch of one worker) holds the row, and until when.
+    claim = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # An error class or a short reason, never an address.
+    last_error = models.CharField(max_length=200, blank=True)
+    # How many times the row went back to the queue after an interruption
+    # mid-message (same Message-ID each time). A database default, because
+    # queuing may insert the rows with raw SQL that does not name it.
+    retransmitted = models.PositiveSmallIntegerField(db_default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def lease_constraint(*, name: str) -> models.CheckConstraint:
+        """A row being sent belongs to a claim, until its lease runs out."""
+        return models.CheckConstraint(
+            condition=~Q(state="sending")
+            | (Q(claim__isnull=False) & Q(lease_until__isnull=False)),
+            name=name,
+        )
+
+    @staticmethod
+    def claim_indexes(*, parent: str, prefix: str) -> list[models.Index]:
+        """What the senders claim from (a parent's queued rows, in order) and
+        what the lease rule looks through (rows being sent, by lease)."""
+        return [
+            models.Index(
+                fields=[parent, "id"],
+                condition=Q(state="queued"),
+                name=f"{prefix}_queued",
+            ),
+            models.Index(
+                fields=["lease_until"],
+                condition=Q(state="sending"),
+                name=f"{prefix}_sending_lease",
+            ),
+        ]
+
+
+class Delivery(DeliveryRow):
+    """One issue to one subscriber: the record that makes a send exactly-once."""
 
     # No database foreign-key constraints on these two: queuing an issue
     # inserts a million rows in one statement, and PostgreSQL would check
@@ -359,20 +410,6 @@ class Delivery(models.Model):
         related_name="deliveries",
         db_constraint=False,
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    # Which claim (one batch of one worker) holds the row, and until when.
-    claim = models.UUIDField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # An error class or a short reason, never an address.
-    last_error = models.CharField(max_length=200, blank=True)
-    # How many times the row went back to the queue after an interruption
-    # mid-message (same Message-ID each time). A database default, because
-    # queuing inserts the rows with raw SQL that does not name it.
-    retransmitted = models.PositiveSmallIntegerField(db_default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("delivery")
@@ -381,24 +418,10 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["issue", "subscriber"], name="one_delivery_per_issue_subscriber"
             ),
-            models.CheckConstraint(
-                condition=~Q(state="sending")
-                | (Q(claim__isnull=False) & Q(lease_until__isnull=False)),
-                name="sending_delivery_has_lease",
-            ),
+            DeliveryRow.lease_constraint(name="sending_delivery_has_lease"),
         ]
         indexes = [
-            # What the senders claim from: queued rows of an issue, in order.
-            models.Index(
-                fields=["issue", "id"],
-                condition=Q(state="queued"),
-                name="delivery_queued",
-            ),
-            models.Index(
-                fields=["lease_until"],
-                condition=Q(state="sending"),
-                name="delivery_sending_lease",
-            ),
+            *DeliveryRow.claim_indexes(parent="issue", prefix="delivery"),
             # The progress page's count of retransmissions: a handful of rows
             # per send, so an almost empty index instead of a scan of them all.
             models.Index(

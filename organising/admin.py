@@ -11,9 +11,10 @@ from django.utils.translation import ngettext
 
 from core.admin_mixins import ReadOnlyAdminMixin
 
-from . import exports, fraud, paper
+from . import exports, fraud, milestones, paper
 from .models import (
     BulkInvalidation,
+    Milestone,
     PaperBatch,
     PaperBatchChange,
     SignatureAlert,
@@ -182,3 +183,37 @@ class SignatureAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(exports.DASHBOARD_PERMISSION)
+
+
+def _note_count(name: str, description: str):
+    """A column of the milestone list: one of the counts of
+    milestones.milestones_with_note_progress."""
+
+    @admin.display(description=description, ordering=name)
+    def column(milestone):
+        return getattr(milestone, name)
+
+    return column
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Goals reached and how the notes to signers are going. Read-only: the
+    worker records milestones and sends their notes (organising.milestones)."""
+
+    list_display = [
+        "petition",
+        "goal",
+        "reached_at",
+        "announce",
+        "announced_at",
+        _note_count("notes_sent", _("notes sent")),
+        _note_count("notes_waiting", _("notes waiting")),
+        _note_count("notes_not_sent", _("notes not sent")),
+        _note_count("notes_retransmitted", _("sent again after an interruption")),
+    ]
+    list_filter = ["announce", "petition"]
+    list_select_related = ["petition"]
+
+    def get_queryset(self, request):
+        return milestones.milestones_with_note_progress(super().get_queryset(request))

@@ -1,76 +1,54 @@
 """Milestones: a short note to opted-in signers when a petition reaches a goal.
 
 `milestones_detect` compares each public petition's total (online and paper,
-from the count rows) with its goals — the first goal, then each doubling that
-`Petition.goal_for` shows once the last is reached — and records a Milestone
-for each goal passed. The unique (petition, goal) constraint makes a goal
-recorded, and so announced, once.
+from the count rows) with its goals (`Petition.goals_reached`: the first goal,
+then each doubling) and records a Milestone for each goal passed. The unique
+(petition, goal) constraint makes a goal recorded, and so announced, once.
 
-Sending (`milestones_start_notes`, `milestone_notes_send`, run by the worker:
-organising.tasks.detect_milestones every five minutes, send_milestone_notes per
-milestone) goes to the confirmed signers of the petition who asked for
-updates (`milestone_recipients`), each in the language they signed in.
-
-Why not the newsletter's Delivery rows: those are per (issue, subscriber),
-claimed by SQL written for newsletter issues and rendered from newsletter
-entries, while a note is per (milestone, signature), carries that
-signature's own withdraw link and goes to signers of one petition. Its own
-small table (MilestoneNote) keeps the same promise with less: a signer's row
-is inserted and committed (`sending`) before the message is handed to the
-mail server, and the unique (milestone, signature) constraint refuses a
-second one, so nobody gets one milestone note twice, even after a worker is
-killed. As with the newsletter, the one message being sent at a crash is
-left "in doubt" (not resent); everyone after it is sent by the next run. The
-newsletter's shared throttle (newsletters.delivery.throttle_take) is used, so
-notes and issues together keep to the provider's rate.
+The notes go through the newsletter's delivery engine (newsletters.delivery,
+whose docstring explains the lease rule and the stable Message-ID): every
+five minutes organising.tasks.detect_milestones records new goals, applies
+the lease rule to notes of dead workers and starts a send_milestone_notes
+task for every milestone still to announce. The task queues one MilestoneNote
+row per recipient who has none yet (`milestone_recipients`: the confirmed
+signers of the petition who asked for updates, minus suppressed addresses)
+and sends them in batches, each in the signer's language with their own
+links, within the throttle the newsletter's issues share. A note interrupted
+mid-send is sent again under the same Message-ID; the milestone is announced
+once every note is settled.
 """
 
-import datetime
 import logging
-import smtplib
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 
-from core.context_processors import site
-from newsletters.delivery import throttle_take
-from newsletters.models import Subscriber
+from core.emails import email_message, stable_message_id
+from newsletters import delivery
+from newsletters.selectors import suppressed_addresses
 from petitions import services
-from petitions.emails import signature_link
+from petitions.emails import signature_link, signer_context
 from petitions.models import Petition, Signature
 
 from .models import Milestone, MilestoneNote
 
 logger = logging.getLogger(__name__)
 
-IN_DOUBT = "interrupted while sending: may have been delivered"
-# A note still `sending` this long after its row was written belongs to a
-# worker that died mid-send (one message takes seconds).
-SENDING_GIVEN_UP_AFTER = datetime.timedelta(minutes=15)
-BATCH_SIZE = 200
+# Ids of a note's rows read per statement when queuing (one petition's
+# confirmed signers can be many).
+QUEUE_CHUNK = 2000
 # The worker's task (organising.tasks) imports this module, so the job is
 # deferred by the task's name; an unknown name raises rather than queue a job
 # that nothing runs.
 SEND_MILESTONE_NOTES_TASK = "organising.tasks.send_milestone_notes"
-
-
-def goals_reached(petition: Petition, count: int) -> list[int]:
-    """Every goal the count has reached: the first goal, then its doublings."""
-    goals = []
-    goal = petition.goal
-    while count >= goal:
-        goals.append(goal)
-        goal *= 2
-    return goals
 
 
 def milestones_detect(*, now=None) -> list[Milestone]:
@@ -82,7 +60,7 @@ def milestones_detect(*, now=None) -> list[Milestone]:
     now = now or timezone.now()
     new = []
     for petition in Petition.objects.public():
-        reached = goals_reached(petition, services.petition_signature_count(petition))
+        reached = petition.goals_reached(services.petition_signature_count(petition))
         known = set(
             Milestone.objects.filter(petition=petition).values_list("goal", flat=True)
         )
@@ -107,17 +85,34 @@ def milestones_to_announce() -> QuerySet:
     return Milestone.objects.filter(announce=True, announced_at__isnull=True)
 
 
+def milestones_with_note_progress(queryset: QuerySet | None = None) -> QuerySet:
+    """Milestones with how many of their notes were sent, are still waiting
+    (queued or being sent), were not sent (failed, bounced, or cancelled
+    because the signer stopped wanting updates), and were retransmitted after
+    an interruption (same Message-ID)."""
+    State = MilestoneNote.State
+    queryset = Milestone.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        notes_sent=Count("notes", filter=Q(notes__state=State.SENT)),
+        notes_waiting=Count(
+            "notes", filter=Q(notes__state__in=[State.QUEUED, State.SENDING])
+        ),
+        notes_not_sent=Count(
+            "notes",
+            filter=Q(notes__state__in=[State.FAILED, State.BOUNCED, State.CANCELLED]),
+        ),
+        notes_retransmitted=Count("notes", filter=Q(notes__retransmitted__gt=0)),
+    )
+
+
 def milestone_recipients(*, milestone: Milestone) -> QuerySet:
     """Confirmed signers of the petition who asked for campaign updates,
     except addresses that bounced or marked our e-mail as spam."""
-    suppressed = Subscriber.objects.filter(
-        status__in=[Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED]
-    ).values("email_normalised")
     return (
         Signature.objects.confirmed()
         .filter(petition_id=milestone.petition_id, wants_updates=True)
         .exclude(email="")
-        .exclude(email_normalised__in=suppressed)
+        .exclude(email_normalised__in=suppressed_addresses())
         .select_related("petition")
         .order_by("pk")
     )
@@ -129,6 +124,15 @@ def milestone_mark_announced(*, milestone: Milestone, now=None) -> None:
     )
 
 
+def note_message_id(*, milestone_id: int, signature_id: int) -> str:
+    """The one Message-ID of a milestone's note to one signer."""
+    return stable_message_id(
+        salt="organising.note_message_id",
+        prefix="milestone",
+        parts=(milestone_id, signature_id),
+    )
+
+
 def build_milestone_email(
     *, signature: Signature, milestone: Milestone
 ) -> EmailMultiAlternatives:
@@ -136,15 +140,9 @@ def build_milestone_email(
     petition = signature.petition
     with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
         context = {
-            # Who runs the campaign, named in every e-mail.
-            **site(None),
-            "signature": signature,
-            "petition": petition,
-            "first_name": signature.public_first_name,
+            **signer_context(signature),
             "goal": intcomma(milestone.goal),
             "next_goal": intcomma(milestone.goal * 2),
-            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
-            "withdraw_url": signature_link(signature, "withdraw"),
             "unsubscribe_url": signature_link(signature, "unsubscribe"),
         }
         subject = _("We reached %(goal)s signatures: %(title)s") % {
@@ -153,74 +151,79 @@ def build_milestone_email(
         }
         text = render_to_string("organising/email/milestone.txt", context)
         html = render_to_string("organising/email/milestone.html", context)
-    message = EmailMultiAlternatives(
+    return email_message(
         subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[signature.email],
+        text=text,
+        html=html,
+        to=signature.email,
         headers={
+            "Message-ID": note_message_id(
+                milestone_id=milestone.pk, signature_id=signature.pk
+            ),
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 # ------------------------------------------------------------------------------
-# Sending the notes
+# Sending the notes, through the newsletter's delivery engine
 # ------------------------------------------------------------------------------
-@dataclass
-class NotesResult:
-    sent: int = 0
-    failed: int = 0
-    in_doubt: int = 0
+NOTES = delivery.Outbox(
+    label="Milestone",
+    table=MilestoneNote._meta.db_table,
+    parent_column="milestone_id",
+    recipient_column="signature_id",
+    reconcile_lock_key=0x4E4F_5445,  # "NOTE"
+    recipients=lambda milestone: milestone_recipients(milestone=milestone),
+    message=lambda milestone, signature, _cache: build_milestone_email(
+        signature=signature, milestone=milestone
+    ),
+)
 
 
-class SendingInterrupted(Exception):
-    """The mail server went away mid-message; the task stops (and is retried)."""
+def milestone_notes_queue(*, milestone: Milestone) -> None:
+    """Queue a note for every recipient who has none yet.
+
+    INSERT ... ON CONFLICT DO NOTHING on the unique (milestone, signature)
+    constraint skips those already queued, so running twice queues once. The
+    ids come from `milestone_recipients` in chunks rather than from an
+    INSERT ... SELECT written in SQL, so who gets a note is decided in one
+    place; a petition's signers are far fewer than the list's subscribers.
+    """
+    recipients = milestone_recipients(milestone=milestone).values_list("pk", flat=True)
+    chunk = []
+    for signature_id in recipients.iterator(chunk_size=QUEUE_CHUNK):
+        chunk.append(MilestoneNote(milestone=milestone, signature_id=signature_id))
+        if len(chunk) == QUEUE_CHUNK:
+            MilestoneNote.objects.bulk_create(chunk, ignore_conflicts=True)
+            chunk = []
+    MilestoneNote.objects.bulk_create(chunk, ignore_conflicts=True)
 
 
-_CLAIM_SQL = """
-    INSERT INTO petitions_milestonenote
-        (milestone_id, signature_id, state, created_at, last_error)
-    VALUES (%s, %s, 'sending', now(), '')
-    ON CONFLICT (milestone_id, signature_id) DO NOTHING
-    RETURNING id
-"""
-
-
-def _claim(*, milestone_id: int, signature_id: int) -> int | None:
-    """Write (and, in autocommit, commit) the note's row before sending; None
-    if the signer already has one: sent, in doubt, or being sent elsewhere."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [milestone_id, signature_id])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def _settle(note_id: int, state: str, error: str = "") -> None:
-    MilestoneNote.objects.filter(pk=note_id, state=MilestoneNote.State.SENDING).update(
-        state=state,
-        last_error=error,
-        sent_at=timezone.now() if state == MilestoneNote.State.SENT else None,
+def milestone_finish_if_done(*, milestone: Milestone, now=None) -> bool:
+    """Mark the milestone announced once none of its notes is queued or being
+    sent; one statement, so a note queued meanwhile keeps it open."""
+    unsettled = MilestoneNote.objects.filter(
+        milestone=OuterRef("pk"),
+        state__in=[MilestoneNote.State.QUEUED, MilestoneNote.State.SENDING],
+    )
+    return bool(
+        milestones_to_announce()
+        .filter(pk=milestone.pk)
+        .exclude(Exists(unsettled))
+        .update(announced_at=now or timezone.now())
     )
 
 
-def _unsent(milestone: Milestone) -> QuerySet:
-    return milestone_recipients(milestone=milestone).exclude(
-        pk__in=MilestoneNote.objects.filter(milestone=milestone).values("signature_id")
-    )
+def milestone_notes_send(*, milestone_id: int, **batch_options) -> delivery.BatchResult:
+    """Queue a note for every recipient who has none yet, send the due notes
+    in batches, then mark the milestone announced if every note is settled.
 
-
-def milestone_notes_send(
-    *, milestone_id: int, batch_size: int = BATCH_SIZE, rate: float | None = None
-) -> NotesResult:
-    """Send a milestone's note to every recipient who has none yet, then mark
-    the milestone announced. Several runs may share the work; the unique
-    constraint gives each signer to one of them."""
-    rate = settings.NEWSLETTER_RATE_PER_SECOND if rate is None else rate
-    result = NotesResult()
+    Several runs may share the work; each claims its own rows. Notes waiting
+    for a retry are sent by a later run (the detection tick starts one for
+    every milestone still open).
+    """
     milestone = (
         milestones_to_announce()
         .select_related("petition")
@@ -228,79 +231,35 @@ def milestone_notes_send(
         .first()
     )
     if milestone is None:
-        return result
-    # Opened before any row is written: a server that cannot be reached
-    # leaves nothing claimed, and the task's retry tries again later.
-    smtp = get_connection()
-    smtp.open()
-    try:
-        while batch := list(_unsent(milestone)[:batch_size]):
-            permits = 0
-            for index, signature in enumerate(batch):
-                note_id = _claim(milestone_id=milestone.pk, signature_id=signature.pk)
-                if note_id is None:
-                    continue
-                if permits == 0:
-                    permits = throttle_take(want=len(batch) - index, rate=rate)
-                permits -= 1
-                message = build_milestone_email(
-                    signature=signature, milestone=milestone
-                )
-                message.connection = smtp
-                try:
-                    smtp.send_messages([message])
-                except (
-                    smtplib.SMTPRecipientsRefused,
-                    smtplib.SMTPResponseException,
-                ) as error:
-                    # Refused outright: not delivered. At most once, so not
-                    # tried again either; a milestone note is not worth a
-                    # retry queue of its own.
-                    _settle(note_id, MilestoneNote.State.FAILED, type(error).__name__)
-                    result.failed += 1
-                    continue
-                except Exception as error:
-                    _settle(note_id, MilestoneNote.State.FAILED, IN_DOUBT)
-                    result.in_doubt += 1
-                    logger.warning(
-                        "Milestone %s: note %s in doubt (%s)",
-                        milestone.pk,
-                        note_id,
-                        type(error).__name__,
-                    )
-                    raise SendingInterrupted(type(error).__name__) from None
-                _settle(note_id, MilestoneNote.State.SENT)
-                result.sent += 1
-    finally:
-        try:
-            smtp.close()
-        except Exception:
-            # A connection that broke is closed either way.
-            pass
-    milestone_mark_announced(milestone=milestone)
+        return delivery.BatchResult()
+    milestone_notes_queue(milestone=milestone)
+    result = delivery.send_due(NOTES, parent=milestone, **batch_options)
+    milestone_finish_if_done(milestone=milestone)
     return result
 
 
-def milestones_start_notes(*, now=None) -> int:
-    """Queue the sending of every milestone still to announce; returns how
-    many tasks were queued. Notes left `sending` by a dead worker are marked
-    in doubt first (never resent)."""
-    now = now or timezone.now()
-    stale = MilestoneNote.objects.filter(
-        state=MilestoneNote.State.SENDING, created_at__lt=now - SENDING_GIVEN_UP_AFTER
-    ).update(state=MilestoneNote.State.FAILED, last_error=IN_DOUBT)
-    if stale:
-        logger.warning("%s milestone notes in doubt: their worker died", stale)
-    queued = 0
-    for milestone_id in milestones_to_announce().values_list("pk", flat=True):
+def milestones_start_notes() -> int:
+    """Queue a task to send the notes of every milestone still to announce;
+    returns how many tasks were queued. Notes held by a worker that died are
+    given back first by the engine's lease rule."""
+    in_doubt, requeued = delivery.reconcile_expired(NOTES)
+    if in_doubt:
+        logger.warning(
+            "%s milestone notes in doubt (their worker died) queued again with "
+            "the same Message-ID, %s others queued again",
+            in_doubt,
+            requeued,
+        )
+    tasks = 0
+    for milestone in milestones_to_announce():
         try:
             with transaction.atomic():
                 app.configure_task(
                     SEND_MILESTONE_NOTES_TASK,
                     allow_unknown=False,
-                    queueing_lock=f"milestone-notes-{milestone_id}",
-                ).defer(milestone_id=milestone_id)
+                    queueing_lock=f"milestone-notes-{milestone.pk}",
+                ).defer(milestone_id=milestone.pk)
         except procrastinate_exceptions.AlreadyEnqueued:
             continue
-        queued += 1
-    return queued
+        tasks += 1
+    return tasks

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from newsletters.models import DeliveryRow
 from petitions.models import PAPER_BATCH_TABLE, Petition, Signature
 
 
@@ -345,37 +346,33 @@ class Milestone(models.Model):
         return f"{self.petition_id} reached {self.goal}"
 
 
-class MilestoneNote(models.Model):
-    """The milestone note to one signer: the memory that makes it at most once.
+class MilestoneNote(DeliveryRow):
+    """The milestone note to one signer: a delivery row of the newsletter's
+    engine (newsletters.delivery), with the states of a newsletter delivery.
 
-    The row is written and committed (state `sending`) before the message is
-    handed to the mail server, and the unique (milestone, signature)
-    constraint refuses a second one, so nobody is sent one milestone twice,
-    even when a worker is killed mid-send (organising.milestones).
+    Rows are queued per recipient when the milestone is to be announced; the
+    unique (milestone, signature) constraint queues each signer once, and a
+    petition takes one signature per address, so one note per mailbox. A note
+    interrupted mid-send is sent again with the same Message-ID; one whose
+    signer no longer wants updates (or whose address was suppressed) is
+    cancelled.
     """
-
-    class State(models.TextChoices):
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
 
     milestone = models.ForeignKey(
         Milestone, on_delete=models.CASCADE, related_name="notes"
     )
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(max_length=8, choices=State.choices, default=State.SENDING)
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # An error class or a short reason, never an address.
-    last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         db_table = "petitions_milestonenote"
         constraints = [
             models.UniqueConstraint(
                 fields=["milestone", "signature"], name="one_note_per_milestone_signer"
-            )
+            ),
+            DeliveryRow.lease_constraint(name="sending_note_has_lease"),
         ]
+        indexes = DeliveryRow.claim_indexes(parent="milestone", prefix="note")
 
     def __str__(self):
         return f"Milestone {self.milestone_id} to {self.signature_id}: {self.state}"

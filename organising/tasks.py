@@ -99,7 +99,9 @@ def detect_milestones(timestamp: int) -> dict:
     retry=RetryStrategy(max_attempts=10, wait=30),
 )
 def send_milestone_notes(*, milestone_id: int) -> dict:
-    """Send a milestone's note to its recipients (organising.milestones)."""
+    """Send a milestone's queued notes through the newsletter's delivery
+    engine (organising.milestones). Retried if it crashes: the notes it held
+    come back by the lease rule at the next detection tick."""
     # Long and retried like the newsletter's batches: same connection care.
     connection_drop_if_broken()
     try:

@@ -27,6 +27,22 @@ def signature_link(signature, purpose: str) -> str:
     return f"{settings.SITE_URL}{path}?t={make_token(signature.pk, purpose)}"
 
 
+def signer_context(signature) -> dict:
+    """What every e-mail to a signer shows: who runs the campaign, the
+    petition, their first name and their own withdraw link. Call it in the
+    signer's language (the links are translated)."""
+    petition = signature.petition
+    return {
+        # Who runs the campaign, named in every e-mail.
+        **site(None),
+        "signature": signature,
+        "petition": petition,
+        "first_name": signature.public_first_name,
+        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+        "withdraw_url": signature_link(signature, "withdraw"),
+    }
+
+
 def signature_message_id(*, signature_id: int, kind: str, number: int) -> str:
     """The one Message-ID of one e-mail about a signature, on every attempt.
 
@@ -47,14 +63,8 @@ def build_signature_email(
     petition = signature.petition
     with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
         context = {
-            # Who runs the campaign, named in every e-mail.
-            **site(None),
-            "signature": signature,
-            "petition": petition,
-            "first_name": signature.public_first_name,
-            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+            **signer_context(signature),
             "confirm_url": signature_link(signature, "confirm"),
-            "withdraw_url": signature_link(signature, "withdraw"),
             "unsubscribe_url": (
                 signature_link(signature, "unsubscribe")
                 if signature.wants_updates

@@ -158,12 +158,20 @@ class Petition(models.Model):
         """Of `signature_count` (set by the selectors), those signed online."""
         return getattr(self, "signature_count", 0) - getattr(self, "paper_count", 0)
 
-    def goal_for(self, count: int) -> int:
-        """The goal to show: the first goal, doubled until it is ahead of the count."""
+    def goals_reached(self, count: int) -> list[int]:
+        """Every goal the count has reached: the first goal, then its doublings
+        (the milestones organisers announce)."""
+        reached = []
         goal = self.goal
         while count >= goal:
+            reached.append(goal)
             goal *= 2
-        return goal
+        return reached
+
+    def goal_for(self, count: int) -> int:
+        """The goal to show: the first of the goals not yet reached."""
+        reached = self.goals_reached(count)
+        return reached[-1] * 2 if reached else self.goal
 
 
 class SignatureQuerySet(models.QuerySet):

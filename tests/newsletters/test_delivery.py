@@ -371,9 +371,16 @@ def test_a_connection_cut_at_every_attempt_gives_up_after_the_last(issue, settin
 def crash_after(issue, *, sent: int, size: int = 5):
     """What a worker killed mid-batch leaves: a claim of `size` rows, the
     first `sent` of them marked sent, the rest still `sending`, lease expired."""
-    claim_id, rows = delivery.claim(issue_id=issue.pk, size=size, lease_seconds=60)
+    claim_id, rows = delivery.claim(
+        delivery.ISSUES, parent_id=issue.pk, size=size, lease_seconds=60
+    )
     for row in rows[:sent]:
-        delivery._mark(row.delivery_id, claim_id, "state = 'sent', sent_at = now()")
+        delivery._mark(
+            delivery.ISSUES,
+            row.delivery_id,
+            claim_id,
+            "state = 'sent', sent_at = now()",
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE newsletters_delivery SET lease_until = now() - interval '1 second' "
@@ -395,7 +402,7 @@ def test_after_a_crash_the_row_in_flight_goes_again_and_the_rest_once(issue):
     send_all(issue)
     # The 2 marked sent are never sent again; everyone else (the one in doubt
     # included) once, each with their own stable Message-ID.
-    settled = {Subscriber.objects.get(pk=row.subscriber_id) for row in rows[:2]}
+    settled = {Subscriber.objects.get(pk=row.recipient_id) for row in rows[:2]}
     expected = {
         s.email: [emails.issue_message_id(issue_id=issue.pk, subscriber_id=s.pk)]
         for s in subscribers
@@ -473,7 +480,7 @@ def test_a_sent_row_is_never_sent_again(issue):
 def test_a_live_lease_is_left_alone(issue):
     SubscriberFactory()
     services.issue_queue(issue=issue)
-    delivery.claim(issue_id=issue.pk, size=5, lease_seconds=60)
+    delivery.claim(delivery.ISSUES, parent_id=issue.pk, size=5, lease_seconds=60)
     assert delivery.reconcile_expired() == (0, 0)
     assert Delivery.objects.get().state == Delivery.State.SENDING
 
@@ -485,17 +492,21 @@ def test_a_slow_worker_whose_claim_was_reconciled_stops(issue):
     claim_id, rows = crash_after(issue, sent=0, size=2)
     delivery.reconcile_expired()
     with pytest.raises(delivery.LeaseLost):
-        delivery._mark(rows[0].delivery_id, claim_id, "state = 'sent'")
+        delivery._mark(delivery.ISSUES, rows[0].delivery_id, claim_id, "state = 'sent'")
     with pytest.raises(delivery.LeaseLost):
-        delivery._renew(claim_id, 60, remaining=1)
+        delivery._renew(delivery.ISSUES, claim_id, 60, remaining=1)
 
 
 def test_two_claims_never_share_a_row(issue):
     for _ in range(6):
         SubscriberFactory()
     services.issue_queue(issue=issue)
-    _a, first = delivery.claim(issue_id=issue.pk, size=4, lease_seconds=60)
-    _b, second = delivery.claim(issue_id=issue.pk, size=4, lease_seconds=60)
+    _a, first = delivery.claim(
+        delivery.ISSUES, parent_id=issue.pk, size=4, lease_seconds=60
+    )
+    _b, second = delivery.claim(
+        delivery.ISSUES, parent_id=issue.pk, size=4, lease_seconds=60
+    )
     assert len(first) == 4 and len(second) == 2
     assert not {r.delivery_id for r in first} & {r.delivery_id for r in second}
 

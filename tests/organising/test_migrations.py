@@ -1,4 +1,5 @@
-"""The back office's move out of petitions keeps every grant (organising 0001).
+"""The back office's move out of petitions keeps every grant (organising 0001),
+and milestone notes keep their outcome as delivery rows (organising 0002).
 
 These migrate the test database back to before the move and forward again,
 as a production database that still has the models under petitions does.
@@ -10,6 +11,10 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from newsletters import delivery
+from organising.models import MilestoneNote
+from tests.petitions.factories import ConfirmedSignatureFactory, PetitionFactory
 
 BEFORE_THE_MOVE = [("petitions", "0013_signature_fewer_indexes"), ("organising", None)]
 
@@ -117,3 +122,43 @@ def test_going_back_before_the_move_gives_the_content_types_back(before_the_move
         app_label="petitions", model="milestonenote"
     ).exists()
     assert not ContentType.objects.filter(app_label="organising").exists()
+
+
+BEFORE_NOTES_WERE_DELIVERIES = [("organising", "0001_initial")]
+
+
+@pytest.fixture
+def notes_before_the_engine(django_db_serialized_rollback, transactional_db):
+    apps = _migrate(BEFORE_NOTES_WERE_DELIVERIES)
+    yield apps
+    _migrate()
+
+
+def test_existing_notes_keep_their_outcome_and_the_one_in_doubt_goes_again(
+    notes_before_the_engine,
+):
+    apps = notes_before_the_engine
+    petition = PetitionFactory()
+    signatures = ConfirmedSignatureFactory.create_batch(3, petition=petition)
+    milestone = apps.get_model("organising", "Milestone").objects.create(
+        petition_id=petition.pk, goal=4
+    )
+    Note = apps.get_model("organising", "MilestoneNote")
+    for signature, state in zip(signatures, ["sent", "failed", "sending"], strict=True):
+        Note.objects.create(
+            milestone=milestone,
+            signature_id=signature.pk,
+            state=state,
+            last_error="SMTPDataError" if state == "failed" else "",
+        )
+    _migrate()
+    notes = {
+        note.signature_id: note
+        for note in MilestoneNote.objects.filter(milestone_id=milestone.pk)
+    }
+    sent, failed, in_doubt = (notes[signature.pk] for signature in signatures)
+    assert (sent.state, sent.retransmitted) == ("sent", 0)
+    assert (failed.state, failed.last_error) == ("failed", "SMTPDataError")
+    assert (in_doubt.state, in_doubt.retransmitted) == ("queued", 1)
+    assert in_doubt.last_error == delivery.IN_DOUBT
+    assert {note.attempts for note in notes.values()} == {1}

@@ -12,12 +12,15 @@ from django.db import IntegrityError
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from newsletters.models import Subscriber
+from newsletters import delivery
+from newsletters import services as newsletter_services
+from newsletters.models import SendThrottle, Subscriber
 from organising import milestones, paper
 from organising.models import Milestone, MilestoneNote, PaperBatch
 from organising.tasks import detect_milestones, send_milestone_notes
 from petitions.models import Petition, Signature
-from tests.newsletters.factories import SubscriberFactory
+from tests.newsletters.factories import IssueFactory, SubscriberFactory
+from tests.newsletters.test_delivery import WorkerKilled, mailbox
 from tests.petitions.factories import ConfirmedSignatureFactory, PetitionFactory
 
 from .factories import recount
@@ -36,9 +39,9 @@ def _signers(petition, number, **kwargs):
 
 
 def test_goals_reached_are_the_goal_and_its_doublings(petition):
-    assert milestones.goals_reached(petition, 3) == []
-    assert milestones.goals_reached(petition, 4) == [4]
-    assert milestones.goals_reached(petition, 17) == [4, 8, 16]
+    assert petition.goals_reached(3) == []
+    assert petition.goals_reached(4) == [4]
+    assert petition.goals_reached(17) == [4, 8, 16]
     # The same goals the petition page shows as the next one.
     assert petition.goal_for(17) == 32
 
@@ -224,51 +227,157 @@ def test_the_worker_detects_and_sends_each_note_once_in_the_signers_language(
     assert MilestoneNote.objects.count() == 3
 
 
-def test_a_send_cut_short_resumes_without_sending_anyone_twice(
-    petition, flaky_mail_server
-):
+def _send(milestone, rate=0):
+    return milestones.milestone_notes_send(milestone_id=milestone.pk, rate=rate)
+
+
+def _queued(petition, number, **kwargs):
     signers = ConfirmedSignatureFactory.create_batch(
-        4, petition=petition, wants_updates=True
+        number, petition=petition, wants_updates=True, **kwargs
     )
     milestone = Milestone.objects.create(petition=petition, goal=4)
-    flaky_mail_server.break_at = 2
-    with pytest.raises(milestones.SendingInterrupted):
-        milestones.milestone_notes_send(milestone_id=milestone.pk)
-    assert [m.to[0] for m in mail.outbox] == [signers[0].email]
-    assert _notes(milestone) == {signers[0].pk: "sent", signers[1].pk: "failed"}
-    assert MilestoneNote.objects.get(signature=signers[1]).last_error == (
-        milestones.IN_DOUBT
+    milestones.milestone_notes_queue(milestone=milestone)
+    return signers, milestone
+
+
+def _make_due():
+    MilestoneNote.objects.filter(state="queued").update(
+        next_attempt_at=timezone.now() - datetime.timedelta(hours=1)
     )
+
+
+def _message_id(milestone, signature):
+    return milestones.note_message_id(
+        milestone_id=milestone.pk, signature_id=signature.pk
+    )
+
+
+def test_a_send_cut_short_sends_the_interrupted_note_again_and_nobody_twice(
+    petition, flaky_mail_server
+):
+    # The newsletter's rule: the note in doubt is transmitted again, under the
+    # same Message-ID (it used to be marked failed and never resent).
+    signers, milestone = _queued(petition, 4)
+    flaky_mail_server.break_at = 2
+    result = _send(milestone)
+    assert (result.sent, result.in_doubt) == (1, 1)
+    assert [m.to[0] for m in mail.outbox] == [signers[0].email]
+    assert _notes(milestone) == {
+        signers[0].pk: "sent",
+        signers[1].pk: "queued",
+        signers[2].pk: "queued",
+        signers[3].pk: "queued",
+    }
+    doubtful = MilestoneNote.objects.get(signature=signers[1])
+    assert doubtful.last_error == delivery.IN_DOUBT
+    assert doubtful.retransmitted == 1
     assert milestones.milestones_to_announce().exists()
 
-    result = milestones.milestone_notes_send(milestone_id=milestone.pk)
-    assert (result.sent, result.in_doubt) == (2, 0)
-    assert [m.to[0] for m in mail.outbox] == [
-        signers[0].email,
-        signers[2].email,
-        signers[3].email,
-    ]
+    _make_due()
+    result = _send(milestone)
+    assert (result.sent, result.in_doubt) == (3, 0)
+    assert [m.to[0] for m in mail.outbox] == [s.email for s in signers]
     assert not milestones.milestones_to_announce().exists()
 
 
-def test_a_worker_killed_after_claiming_never_sends_that_note_again(petition):
-    dead, other = ConfirmedSignatureFactory.create_batch(
+def test_a_worker_killed_mid_batch_retransmits_only_the_note_in_doubt(
+    petition, settings
+):
+    settings.EMAIL_BACKEND = "tests.newsletters.test_delivery.AcceptedThenKilledBackend"
+    first, second = ConfirmedSignatureFactory.create_batch(
+        2, petition=petition, wants_updates=True
+    )
+    killed = ConfirmedSignatureFactory(
+        petition=petition, wants_updates=True, email="killed@example.org"
+    )
+    later = ConfirmedSignatureFactory.create_batch(
         2, petition=petition, wants_updates=True
     )
     milestone = Milestone.objects.create(petition=petition, goal=4)
-    # What a worker killed mid-send leaves: its committed row, still sending.
-    claimed = milestones._claim(milestone_id=milestone.pk, signature_id=dead.pk)
-    assert claimed is not None
-    # Another worker cannot claim the same signer.
-    assert milestones._claim(milestone_id=milestone.pk, signature_id=dead.pk) is None
-    milestones.milestone_notes_send(milestone_id=milestone.pk)
-    assert [m.to[0] for m in mail.outbox] == [other.email]
-    # The next tick calls the dead worker's row in doubt once its time is up.
-    milestones.milestones_start_notes()
-    assert _notes(milestone)[dead.pk] == "sending"
-    later = timezone.now() + milestones.SENDING_GIVEN_UP_AFTER
-    milestones.milestones_start_notes(now=later + datetime.timedelta(seconds=1))
-    assert _notes(milestone)[dead.pk] == "failed"
+    milestones.milestone_notes_queue(milestone=milestone)
+    # The server takes the third note, then the worker dies before it can
+    # write down that it did: its claim stays `sending` until the lease ends.
+    with pytest.raises(WorkerKilled):
+        _send(milestone)
+    assert sorted(mailbox()) == sorted([first.email, second.email, killed.email])
+    assert MilestoneNote.objects.filter(state="sending").count() == 3
+    MilestoneNote.objects.filter(state="sending").update(
+        lease_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    # The detection tick applies the lease rule before queuing the sends.
+    assert milestones.milestones_start_notes() == 1
+    assert MilestoneNote.objects.get(signature=killed).retransmitted == 1
+    _send(milestone)
+    received = mailbox()
+    assert received.pop(killed.email) == [_message_id(milestone, killed)] * 2
+    assert received == {
+        s.email: [_message_id(milestone, s)] for s in [first, second, *later]
+    }
+    assert set(_notes(milestone).values()) == {"sent"}
+    assert not milestones.milestones_to_announce().exists()
+
+
+def test_notes_and_issues_take_permits_from_one_throttle(petition):
+    _signers, milestone = _queued(petition, 2)
+    issue = IssueFactory()
+    SubscriberFactory.create_batch(2)
+    newsletter_services.issue_queue(issue=issue)
+    assert not SendThrottle.objects.exists()
+    assert _send(milestone, rate=500).sent == 2
+    assert list(SendThrottle.objects.values_list("name", flat=True)) == [
+        delivery.THROTTLE_NAME
+    ]
+    bucket = SendThrottle.objects.get()
+    assert delivery.send_issue(issue_id=issue.pk, rate=500).sent == 2
+    assert list(SendThrottle.objects.values_list("pk", flat=True)) == [bucket.pk]
+    assert SendThrottle.objects.get().updated_at > bucket.updated_at
+
+
+def test_a_note_is_not_sent_to_an_address_suppressed_after_queuing(petition):
+    signers, milestone = _queued(petition, 3)
+    SubscriberFactory(
+        email=signers[1].email, source="signer", status=Subscriber.Status.COMPLAINED
+    )
+    result = _send(milestone)
+    assert (result.sent, result.cancelled) == (2, 1)
+    assert signers[1].email not in mailbox()
+    assert _notes(milestone)[signers[1].pk] == "cancelled"
+    assert not milestones.milestones_to_announce().exists()
+
+
+def test_a_hard_refusal_bounces_the_note_and_suppresses_the_address(petition, settings):
+    settings.EMAIL_BACKEND = "tests.newsletters.test_delivery.RefusingBackend"
+    signers, milestone = _queued(petition, 1, email="hard@example.org")
+    SubscriberFactory(email="hard@example.org", source="signer")
+    assert _send(milestone).bounced == 1
+    assert _notes(milestone) == {signers[0].pk: "bounced"}
+    assert Subscriber.objects.get().status == Subscriber.Status.BOUNCED
+
+
+def test_detection_running_twice_queues_each_note_once(petition):
+    signers = ConfirmedSignatureFactory.create_batch(
+        4, petition=petition, wants_updates=True
+    )
+    recount(petition)
+    for _tick in range(2):
+        milestones.milestones_detect()
+        milestones.milestones_start_notes()
+    milestone = Milestone.objects.get()
+    jobs = ProcrastinateJob.objects.filter(task_name=send_milestone_notes.name)
+    assert jobs.count() == 1
+    milestones.milestone_notes_queue(milestone=milestone)
+    assert _notes(milestone) == dict.fromkeys((s.pk for s in signers), "queued")
+    _send(milestone)
+    _send(milestone)
+    assert sorted(mailbox()) == sorted(s.email for s in signers)
+    assert MilestoneNote.objects.count() == 4
+
+
+def test_signers_who_join_while_a_milestone_is_open_get_the_note_too(petition):
+    signers, milestone = _queued(petition, 1)
+    newcomer = ConfirmedSignatureFactory(petition=petition, wants_updates=True)
+    assert _send(milestone).sent == 2
+    assert _notes(milestone) == {signers[0].pk: "sent", newcomer.pk: "sent"}
 
 
 def test_notes_are_queued_once_per_milestone_still_to_announce(petition):
@@ -282,13 +391,35 @@ def test_notes_are_queued_once_per_milestone_still_to_announce(petition):
     assert [job.args for job in jobs] == [{"milestone_id": first.pk}]
 
 
-def test_a_mail_server_out_of_reach_claims_nobody(petition, settings):
+def test_a_mail_server_out_of_reach_gives_every_note_back_for_later(petition, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
     settings.EMAIL_TIMEOUT = 2
-    ConfirmedSignatureFactory(petition=petition, wants_updates=True)
-    milestone = Milestone.objects.create(petition=petition, goal=4)
-    with pytest.raises(OSError):
-        milestones.milestone_notes_send(milestone_id=milestone.pk)
-    assert not MilestoneNote.objects.exists()
+    _signers, milestone = _queued(petition, 1)
+    result = _send(milestone)
+    assert (result.sent, result.released) == (0, 1)
+    note = MilestoneNote.objects.get()
+    assert note.state == "queued" and note.attempts == 1
+    assert note.next_attempt_at > timezone.now()
     assert milestones.milestones_to_announce().exists()
+
+
+def test_the_admin_lists_each_milestone_with_its_notes_progress(
+    petition, admin_client, flaky_mail_server
+):
+    _signers, milestone = _queued(petition, 3)
+    ConfirmedSignatureFactory(petition=petition, wants_updates=True)
+    flaky_mail_server.break_at = 2
+    _send(milestone)
+    progress = milestones.milestones_with_note_progress().get(pk=milestone.pk)
+    assert (
+        progress.notes_sent,
+        progress.notes_waiting,
+        progress.notes_not_sent,
+        progress.notes_retransmitted,
+    ) == (1, 3, 0, 1)
+    response = admin_client.get("/admin/organising/milestone/")
+    assert response.status_code == 200
+    assert "Sent again after an interruption" in response.text
+    row = response.context["cl"].result_list.get(pk=milestone.pk)
+    assert (row.notes_sent, row.notes_waiting) == (1, 3)
