@@ -81,14 +81,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
-from procrastinate import exceptions as procrastinate_exceptions
 
 from core.emails import smtp_code
 
 from . import services
 from .emails import issue_message, issue_render
 from .models import Issue, Subscriber
-from .tasks import send_issue_batches
 
 logger = logging.getLogger(__name__)
 
@@ -618,30 +616,7 @@ def send_issue(*, issue_id: int, **batch_options) -> BatchResult:
         return total
     wait = next_attempt_in(ISSUES, issue_id)
     if wait is not None:
-        start_batches(issue_id=issue_id, delay=max(wait, 1.0), parallel=1)
+        services.issue_batches_start(
+            issue_id=issue_id, delay=max(wait, 1.0), parallel=1
+        )
     return total
-
-
-def start_batches(
-    *, issue_id: int, parallel: int | None = None, delay: float | None = None
-) -> int:
-    """Defer the batch tasks of an issue, at most `parallel` waiting at once.
-
-    Deferred through Django's connection: inside the caller's transaction,
-    so the tasks exist if and only if the queued rows do.
-    """
-    parallel = parallel or settings.NEWSLETTER_PARALLEL_BATCHES
-    deferred = 0
-    for lane in range(parallel):
-        # One waiting task per lane; a retry for later has a lane of its own.
-        lane_name = "later" if delay else lane
-        options = {"queueing_lock": f"newsletter-issue-{issue_id}-{lane_name}"}
-        if delay:
-            options["schedule_in"] = {"seconds": int(delay)}
-        try:
-            with transaction.atomic():
-                send_issue_batches.configure(**options).defer(issue_id=issue_id)
-        except procrastinate_exceptions.AlreadyEnqueued:
-            continue
-        deferred += 1
-    return deferred

@@ -9,16 +9,26 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate.contrib.django import app
 
 from core.email_addresses import clean_email, normalise_email
 from core.emails import site_language
 from petitions.models import Signature
 
+from .emails import issue_message, issue_render
 from .models import Delivery, Entry, Issue, Subscriber
+
+# The jobs these services queue, by name: newsletters.tasks runs them and
+# imports this module, so naming them keeps the imports one way.
+SEND_SUBSCRIPTION_CONFIRMATION_TASK = "newsletters.tasks.send_subscription_confirmation"
+SEND_ISSUE_BATCHES_TASK = "newsletters.tasks.send_issue_batches"
 
 
 @transaction.atomic
@@ -115,8 +125,6 @@ def subscriber_subscribe(
     same page whatever happened. Returns the subscriber, or None if the
     request was ignored.
     """
-    from .tasks import send_subscription_confirmation
-
     now = now or timezone.now()
     email = clean_email(email)
     email_normalised = normalise_email(email)
@@ -150,12 +158,13 @@ def subscriber_subscribe(
                 subscriber.language = language
         subscriber.confirm_emails_sent += 1
         subscriber.save()
-        send_subscription_confirmation.defer(subscriber_id=subscriber.pk)
+        app.configure_task(
+            SEND_SUBSCRIPTION_CONFIRMATION_TASK, allow_unknown=False
+        ).defer(subscriber_id=subscriber.pk)
     return subscriber
 
 
 def translation_language() -> str:
-    from django.utils.translation import get_language
 
     return get_language() or settings.LANGUAGE_CODE
 
@@ -403,8 +412,6 @@ def issue_queue(*, issue: Issue, user=None, now=None) -> int:
     transaction: either the whole send is queued or nothing is. Queuing the
     same issue twice is refused. Returns the number of recipients.
     """
-    from .delivery import start_batches
-
     now = now or timezone.now()
     with transaction.atomic():
         issue = Issue.objects.select_for_update().get(pk=issue.pk)
@@ -431,7 +438,7 @@ def issue_queue(*, issue: Issue, user=None, now=None) -> int:
                 "updated_at",
             ]
         )
-        start_batches(issue_id=issue.pk)
+        issue_batches_start(issue_id=issue.pk)
     return recipients
 
 
@@ -498,8 +505,6 @@ def issue_send_test(*, issue: Issue, to: str) -> int:
 
     Its unsubscribe link belongs to nobody on the list. Returns messages sent.
     """
-    from .emails import issue_message, issue_render
-
     check_sendable(issue=issue, allow_scheduled_entries=True)
     to = clean_email(to)
     messages = []
@@ -511,7 +516,6 @@ def issue_send_test(*, issue: Issue, to: str) -> int:
         del message.extra_headers["Message-ID"]
         message.subject = _("[Test] %(subject)s") % {"subject": message.subject}
         messages.append(message)
-    from django.core.mail import get_connection
 
     return get_connection().send_messages(messages) or 0
 
@@ -520,3 +524,30 @@ def issue_retransmitted_count(*, issue: Issue) -> int:
     """Deliveries queued again after an interruption mid-message, each with
     its first Message-ID (see newsletters/delivery.py)."""
     return Delivery.objects.filter(issue=issue, retransmitted__gt=0).count()
+
+
+def issue_batches_start(
+    *, issue_id: int, parallel: int | None = None, delay: float | None = None
+) -> int:
+    """Defer the batch tasks of an issue, at most `parallel` waiting at once.
+
+    Deferred through Django's connection: inside the caller's transaction,
+    so the tasks exist if and only if the queued rows do.
+    """
+    parallel = parallel or settings.NEWSLETTER_PARALLEL_BATCHES
+    deferred = 0
+    for lane in range(parallel):
+        # One waiting task per lane; a retry for later has a lane of its own.
+        lane_name = "later" if delay else lane
+        options = {"queueing_lock": f"newsletter-issue-{issue_id}-{lane_name}"}
+        if delay:
+            options["schedule_in"] = {"seconds": int(delay)}
+        try:
+            with transaction.atomic():
+                app.configure_task(
+                    SEND_ISSUE_BATCHES_TASK, allow_unknown=False, **options
+                ).defer(issue_id=issue_id)
+        except procrastinate_exceptions.AlreadyEnqueued:
+            continue
+        deferred += 1
+    return deferred

@@ -7,6 +7,10 @@ from procrastinate.contrib.django import app
 
 from core.db import connection_drop_if_broken
 
+from . import delivery, services
+from .emails import subscription_confirm_message
+from .models import Delivery, Issue, Subscriber
+
 logger = logging.getLogger(__name__)
 
 
@@ -22,8 +26,6 @@ class EmailNotSent(Exception):
 )
 def send_subscription_confirmation(*, subscriber_id: int) -> str:
     """The double opt-in e-mail of the subscribe form."""
-    from .emails import subscription_confirm_message
-    from .models import Subscriber
 
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None or subscriber.status != Subscriber.Status.PENDING:
@@ -48,11 +50,9 @@ def send_issue_batches(*, issue_id: int) -> dict:
     back by the lease rule, so a retry never sends anyone a second message
     (at most the interrupted one again, with the same Message-ID).
     """
-    from .delivery import send_issue
-
     connection_drop_if_broken()
     try:
-        result = send_issue(issue_id=issue_id)
+        result = delivery.send_issue(issue_id=issue_id)
     finally:
         connection_drop_if_broken()
     return {"sent": result.sent, "failed": result.failed, "in_doubt": result.in_doubt}
@@ -64,9 +64,6 @@ def newsletter_tick(timestamp: int) -> dict:
     """Every minute: apply the lease rule to claims of dead workers, queue
     scheduled issues that are due, and restart the batches of any send that
     has due deliveries but no task (after a worker was killed, say)."""
-    from . import delivery, services
-    from .models import Delivery, Issue
-
     in_doubt, requeued = delivery.reconcile_expired()
     queued = services.issues_send_due()
     restarted = 0
@@ -78,7 +75,7 @@ def newsletter_tick(timestamp: int) -> dict:
     )
     for issue_id in sending.values_list("pk", flat=True):
         if issue_id in with_queued:
-            restarted += delivery.start_batches(issue_id=issue_id)
+            restarted += services.issue_batches_start(issue_id=issue_id)
         else:
             delivery.finish_if_done(issue_id)
     return {

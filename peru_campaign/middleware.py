@@ -13,6 +13,8 @@ from django.http.response import HttpResponseRedirectBase
 from django.template.loader import render_to_string
 from django.utils.datastructures import MultiValueDict
 
+from .views import healthz
+
 logger = logging.getLogger(__name__)
 
 
@@ -67,8 +69,6 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path_info == "/healthz":
-            from .views import healthz
-
             return healthz(request)
         return self.get_response(request)
 

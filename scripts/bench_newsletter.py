@@ -357,7 +357,7 @@ def main() -> None:
         wait_until(lambda: progress(issue.pk)["queued"] == 0, timeout=300, step=0.1)
         time.sleep(3.5)
         in_doubt, requeued = delivery.reconcile_expired()
-        delivery.start_batches(issue_id=issue.pk)
+        services.issue_batches_start(issue_id=issue.pk)
         workers.append(start_worker(env))
         done = wait_until(
             lambda: progress(issue.pk)["status"] == "sent", timeout=300, step=0.1

@@ -163,7 +163,7 @@ def test_queuing_defers_a_few_batch_tasks_in_the_same_transaction(issue, setting
     assert jobs.count() == 3
     assert {job.args["issue_id"] for job in jobs} == {issue.pk}
     # Starting them again while they wait adds none.
-    assert delivery.start_batches(issue_id=issue.pk) == 0
+    assert services.issue_batches_start(issue_id=issue.pk) == 0
 
 
 def test_an_issue_cannot_be_queued_twice(issue):

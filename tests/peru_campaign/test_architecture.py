@@ -65,3 +65,60 @@ def test_an_import_against_the_order_breaks_the_contract(tmp_path):
     assert result.returncode == 1
     assert "petitions is not allowed to import newsletters" in result.stdout
     assert "petitions -> newsletters.services" in result.stdout
+
+
+# Imports inside a function, each with its reason. Anything else found is an
+# import placed there to dodge a circle, a sign that the rooms are wrong.
+FUNCTION_IMPORTS_ALLOWED = {
+    # AppConfig.ready() is where Django wants signal receivers connected.
+    ("newsletters/apps.py", "anymail.signals"),
+    ("newsletters/apps.py", "petitions"),
+    ("newsletters/apps.py", "newsletters"),
+    ("newsletters/apps.py", "newsletters.webhooks"),
+    # ReportLab is large and only the PDF download needs it.
+    ("organising/exports.py", "organising.delivery_pack"),
+}
+
+
+def _function_imports(path: Path, package: str) -> set[tuple[str, str]]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    found = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package if node.level else ""
+                names = [
+                    f"{base}{'.' if base and node.module else ''}{node.module or ''}"
+                ]
+            else:
+                continue
+            relative = str(path.relative_to(ROOT))
+            found |= {(relative, name) for name in names}
+    return found
+
+
+def test_no_app_imports_inside_a_function_to_dodge_a_circle():
+    found = set()
+    for package in _contract_packages():
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            found |= _function_imports(path, package)
+    assert found - FUNCTION_IMPORTS_ALLOWED == set()
+
+
+def test_the_scan_sees_an_import_inside_a_function(tmp_path, monkeypatch):
+    module = tmp_path / "petitions" / "sample.py"
+    module.parent.mkdir()
+    module.write_text("def sign():\n    from .tasks import send\n    import json\n")
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    assert _function_imports(module, "petitions") == {
+        ("petitions/sample.py", "petitions.tasks"),
+        ("petitions/sample.py", "json"),
+    }
