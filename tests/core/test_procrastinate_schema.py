@@ -1,33 +1,31 @@
-"""Queueing a job must not NOTIFY: nothing listens (the workers poll), and a
-notifying commit takes PostgreSQL's global notify lock, which serialised
-the sign POST's commits (core/migrations/0002)."""
+"""Procrastinate's tables stay as Procrastinate ships them (core/migrations/0003):
+no trigger of its jobs table is left disabled by our migrations."""
 
 import pytest
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-# pg_trigger.tgtype: bit 2 is INSERT; tgenabled 'D' is disabled.
-ENABLED_NOTIFYING_INSERT_TRIGGERS = """
-    SELECT t.tgname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+DISABLED_TRIGGERS = """
+    SELECT t.tgname FROM pg_trigger t
     WHERE t.tgrelid = 'procrastinate_jobs'::regclass AND NOT t.tgisinternal
-      AND t.tgtype & 4 = 4 AND t.tgenabled <> 'D' AND p.prosrc ILIKE %s
+      AND t.tgenabled = 'D'
 """
 
 
-def test_no_trigger_notifies_when_a_job_is_queued():
+def test_no_trigger_of_the_job_table_is_disabled():
     with connection.cursor() as cursor:
-        cursor.execute(ENABLED_NOTIFYING_INSERT_TRIGGERS, ["%pg_notify%"])
+        cursor.execute(DISABLED_TRIGGERS)
         assert cursor.fetchall() == []
 
 
-def test_the_check_would_see_procrastinates_trigger_if_enabled():
+def test_the_check_would_see_a_disabled_trigger():
     with connection.cursor() as cursor:
         cursor.execute(
-            "ALTER TABLE procrastinate_jobs ENABLE TRIGGER "
+            "ALTER TABLE procrastinate_jobs DISABLE TRIGGER "
             "procrastinate_jobs_notify_queue_job_inserted_v1"
         )
-        cursor.execute(ENABLED_NOTIFYING_INSERT_TRIGGERS, ["%pg_notify%"])
+        cursor.execute(DISABLED_TRIGGERS)
         assert [name for (name,) in cursor.fetchall()] == [
             "procrastinate_jobs_notify_queue_job_inserted_v1"
         ]
