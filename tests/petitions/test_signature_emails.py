@@ -16,25 +16,24 @@ pytestmark = pytest.mark.django_db
 def _from_the_templates(signature, kind: str) -> tuple[str, str]:
     """The text and HTML as the templates render them for this signer alone."""
     petition = signature.petition
-    with translation.override(signature.consent_language or settings.LANGUAGE_CODE):
-        context = {
-            **site(None),
-            "signature": signature,
-            "petition": petition,
-            "first_name": signature.public_first_name,
-            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
-            "confirm_url": signature_link(signature, "confirm"),
-            "withdraw_url": signature_link(signature, "withdraw"),
-            "unsubscribe_url": (
-                signature_link(signature, "unsubscribe")
-                if signature.wants_updates
-                else ""
-            ),
-            "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
+    with translation.override(signature.consent_language):
+        links = {
+            f"{purpose}_url": signature_link(signature, purpose)
+            for purpose in ("confirm", "withdraw", "unsubscribe")
         }
-        return (
-            render_to_string(f"petitions/email/{kind}.txt", context),
-            render_to_string(f"petitions/email/{kind}.html", context),
+        if not signature.wants_updates:
+            links["unsubscribe_url"] = ""
+        context = site(None) | links
+        context.update(
+            signature=signature,
+            petition=petition,
+            first_name=signature.public_first_name,
+            petition_url=settings.SITE_URL + petition.get_absolute_url(),
+            confirm_days=settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
+        )
+        return tuple(
+            render_to_string(f"petitions/email/{kind}.{part}", context)
+            for part in ("txt", "html")
         )
 
 
