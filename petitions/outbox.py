@@ -212,6 +212,8 @@ def signature_emails_send(
             setattr(result, outcome, getattr(result, outcome) + 1)
         result.errors.append(type(error).__name__)
         return result
+    # Each petition's e-mail rendered once per kind and language this batch.
+    rendered = {}
     try:
         for index, row in enumerate(rows):
             signature = signatures.get(row.signature_id)
@@ -223,7 +225,9 @@ def signature_emails_send(
                 _mark_done_without_sending(row, "skipped: no longer active")
                 result.skipped += 1
                 continue
-            message = build_signature_email(signature, row.kind, connection=smtp)
+            message = build_signature_email(
+                signature, row.kind, connection=smtp, rendered=rendered
+            )
             try:
                 smtp.send_messages([message])
             except Exception as error:

@@ -225,7 +225,7 @@ def kill_and_watch(label: str, program: str, pick_child: bool = False) -> None:
             else:
                 replaced = (
                     pid_of(program) not in (0, before)
-                    and states().get(program) == "RUNNING"
+                    and states().get(program.rpartition(":")[2]) == "RUNNING"
                 )
             if replaced:
                 back = elapsed
@@ -533,7 +533,7 @@ def main() -> int:
     kill_and_watch("a. kill -9 nginx master", "nginx")
     kill_and_watch("a. kill -9 task worker", "worker")
     # The signer keeps posting, so the outbox is killed with a batch in hand.
-    kill_and_watch("a. kill -9 e-mail outbox mid-batch", "outbox")
+    kill_and_watch("a. kill -9 e-mail outbox mid-batch", "outbox:outbox_0")
     database_outage()
     # The signer rests during the measurement: it is not one of the visitors.
     signer.stop.set()
