@@ -62,3 +62,12 @@ def smtp_code(error: Exception) -> int | None:
         codes = [code for code, _message in error.recipients.values()]
         return codes[0] if codes else None
     return getattr(error, "smtp_code", None)
+
+
+def smtp_close(connection) -> None:
+    """Close a mail connection after a batch. One that broke mid-batch is
+    closed either way, and its error was already handled where it struck."""
+    try:
+        connection.close()
+    except Exception:
+        pass

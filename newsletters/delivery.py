@@ -82,7 +82,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
-from core.emails import smtp_code
+from core.emails import smtp_close, smtp_code
 
 from . import services
 from .emails import issue_message, issue_render
@@ -465,11 +465,7 @@ def send_batch(
         result.errors.append("LeaseLost")
         return result
     finally:
-        try:
-            smtp.close()
-        except Exception:
-            # A connection that broke is closed either way.
-            pass
+        smtp_close(smtp)
     try:
         result.released = _release(
             outbox, claim_id, delay=datetime.timedelta(seconds=30)

@@ -42,7 +42,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection
 
-from core.emails import smtp_code
+from core.emails import smtp_close, smtp_code
 
 from .emails import build_signature_email
 from .models import Signature
@@ -244,11 +244,7 @@ def signature_emails_send(
             if _mark_sent(row):
                 result.sent += 1
     finally:
-        try:
-            smtp.close()
-        except Exception:
-            # A connection that broke is closed either way.
-            pass
+        smtp_close(smtp)
     return result
 
 

@@ -1,6 +1,7 @@
 """The rooms import one way (docs/architecture.md): import-linter's layers
 contract in pyproject.toml, run over the real source tree."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -81,8 +82,6 @@ FUNCTION_IMPORTS_ALLOWED = {
 
 
 def _function_imports(path: Path, package: str) -> set[tuple[str, str]]:
-    import ast
-
     tree = ast.parse(path.read_text())
     found = set()
     for function in ast.walk(tree):
