@@ -75,6 +75,7 @@ class SignatureExport(models.Model):
             ("export_counts", "Can export signature counts by day and country"),
             ("export_delivery_list", "Can export the delivery list (no e-mails)"),
             ("export_emails", "Can export the delivery list with e-mail addresses"),
+            ("view_system_status", "Can view the system status page"),
         ]
 
     def __str__(self):

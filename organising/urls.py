@@ -19,6 +19,8 @@ def _admin_view(view, *, safe_only: bool = True):
 
 urlpatterns = [
     path("", _admin_view(views.dashboard), name="dashboard"),
+    # Before the petition's slug, which "status" would otherwise be taken for.
+    path("status/", _admin_view(views.system_status_view), name="system_status"),
     path("<slug:slug>/", _admin_view(views.dashboard), name="dashboard"),
     path(
         "<slug:slug>/invalidate/",

@@ -8,11 +8,14 @@ in `exports` (the permissions and the list of downloads built from the export
 kinds).
 """
 
+import hmac
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
+    HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     StreamingHttpResponse,
@@ -27,7 +30,7 @@ from django.utils.translation import ngettext
 from newsletters.services import subscriber_totals
 from petitions.models import Petition
 
-from . import exports, fraud
+from . import exports, fraud, metrics, system_status
 from .dashboard import petition_dashboard
 from .forms import BulkInvalidationForm
 
@@ -143,3 +146,38 @@ def export(request, slug, kind, extension):
     # Ask a buffering proxy (nginx) to pass the rows on as they come.
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+STATUS_PERMISSION = "organising.view_system_status"
+
+
+def _metrics_token_given(request) -> bool:
+    expected = settings.METRICS_TOKEN
+    if not expected:
+        return False
+    scheme, _space, given = request.headers.get("Authorization", "").partition(" ")
+    # Constant time: the comparison does not tell how much of a guess was right.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.encode(), expected.encode()
+    )
+
+
+def metrics_view(request):
+    """Prometheus' scrape: only with the operators' bearer token. Anyone
+    else, with a wrong token or none, finds nothing here (404)."""
+    if not _metrics_token_given(request):
+        raise Http404
+    response = HttpResponse(metrics.metrics_text(), content_type=metrics.CONTENT_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def system_status_view(request):
+    if not request.user.has_perm(STATUS_PERMISSION):
+        raise PermissionDenied
+    readings = system_status.system_readings()
+    context = {
+        **_admin_context(request, title=_("System status")),
+        "lines": system_status.status_lines(readings),
+    }
+    return TemplateResponse(request, "admin/organising/system_status.html", context)

@@ -298,6 +298,9 @@ SIGNATURE_MAX_REPEAT_EMAILS = 3
 SIGNATURE_EMAIL_BATCH_SIZE = env.int("SIGNATURE_EMAIL_BATCH_SIZE", default=50)
 SIGNATURE_EMAIL_LEASE_SECONDS = env.int("SIGNATURE_EMAIL_LEASE_SECONDS", default=30)
 SIGNATURE_EMAIL_POLL_SECONDS = env.float("SIGNATURE_EMAIL_POLL_SECONDS", default=0.2)
+# The operators' Prometheus metrics (/metrics) answer only a bearer header with
+# this token; without one the address does not exist (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Fraud watch (organising.fraud): e-mail organisers when one IP hash or e-mail
 # domain brings this many signatures to a petition within an hour; a bulk
 # invalidation can be undone for this many days.

@@ -5,6 +5,8 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from organising.views import metrics_view
+
 from . import views
 from .sitemaps import SITEMAPS
 
@@ -14,6 +16,8 @@ admin.site.index_title = "Campaign administration"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Operators only: a bearer token (METRICS_TOKEN), else 404.
+    path("metrics", metrics_view, name="metrics"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(
         "sitemap.xml",

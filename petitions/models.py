@@ -451,3 +451,17 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.key} @ {self.window_start:%H:%M}: {self.hits}"
+
+
+class ProcessHeartbeat(models.Model):
+    """When a long-running process (an outbox worker, say) last showed it was
+    alive: one row per process, upserted every few seconds, read by the
+    operators' metrics and status page. No personal data."""
+
+    # Which process: its kind and host/pid, e.g. "outbox:web1:4121".
+    process = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=40)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.process} @ {self.seen_at:%H:%M:%S}"

@@ -41,11 +41,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection
+from django.utils import timezone
 
 from core.emails import smtp_close, smtp_code
 
 from .emails import build_signature_email
-from .models import Signature
+from .models import ProcessHeartbeat, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -252,3 +253,22 @@ def signature_emails_due() -> int:
     """How many signature e-mails are still to send (sent, stopped and given
     up ones are not)."""
     return Signature.objects.filter(email_due_at__isnull=False).count()
+
+
+# Process kind of the outbox workers' heartbeat rows.
+OUTBOX_PROCESS_KIND = "outbox"
+
+
+def heartbeat_record(*, kind: str, process: str, now=None) -> None:
+    """Note that this process is alive now (the operators' "outbox silent"
+    alert reads these rows); one small upsert."""
+    ProcessHeartbeat.objects.update_or_create(
+        process=process[:100],
+        defaults={"kind": kind, "seen_at": now or timezone.now()},
+    )
+
+
+def heartbeat_forget(*, process: str) -> None:
+    """A process that stops cleanly takes its row away, so it is not
+    mistaken for a silent one."""
+    ProcessHeartbeat.objects.filter(process=process[:100]).delete()

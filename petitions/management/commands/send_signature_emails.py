@@ -14,7 +14,9 @@ runs out, to be sent under the same Message-ID.
 """
 
 import logging
+import os
 import signal
+import socket
 import time
 
 from django.conf import settings
@@ -22,11 +24,19 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
 from core.db import connection_drop_if_broken
-from petitions.outbox import signature_emails_send
+from petitions.outbox import (
+    OUTBOX_PROCESS_KIND,
+    heartbeat_forget,
+    heartbeat_record,
+    signature_emails_send,
+)
 
 logger = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 1.0
+# The heartbeat is written at most this often, not at every poll: the
+# "outbox silent" alert waits far longer than this.
+HEARTBEAT_SECONDS = 5.0
 
 
 class Command(BaseCommand):
@@ -47,9 +57,17 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, self._stop)
         poll = settings.SIGNATURE_EMAIL_POLL_SECONDS
         sent = 0
+        process = f"{OUTBOX_PROCESS_KIND}:{socket.gethostname()}:{os.getpid()}"
+        last_beat = None
         while not self.stopping:
             connection_drop_if_broken()
             try:
+                if (
+                    last_beat is None
+                    or time.monotonic() - last_beat >= HEARTBEAT_SECONDS
+                ):
+                    heartbeat_record(kind=OUTBOX_PROCESS_KIND, process=process)
+                    last_beat = time.monotonic()
                 result = signature_emails_send()
             except DatabaseError as error:
                 logger.warning(
@@ -66,6 +84,11 @@ class Command(BaseCommand):
                 time.sleep(poll)
         if once:
             self.stdout.write(f"{sent} sent")
+        try:
+            heartbeat_forget(process=process)
+        except DatabaseError:
+            # Left behind, the row only ages; the alert names the process.
+            pass
 
     def _stop(self, signum, frame):
         self.stopping = True
