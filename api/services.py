@@ -266,6 +266,8 @@ def signature_record_from_partner(
 
 
 def _problem_from(error: ValidationError) -> OsdiProblem:
+    if getattr(error, "code", None) == "paused":
+        return OsdiProblem.one(503, "SIGNING_PAUSED", error.messages[0])
     if getattr(error, "code", None) == "closed":
         return OsdiProblem.one(
             400, "PETITION_NOT_ACCEPTING_SIGNATURES", error.messages[0]

@@ -59,12 +59,13 @@ def widget_source(partner: str) -> str:
 
 
 def _render(request, petition, *, form=None, partner="", message="", status=200):
+    refusal = services.petition_signing_refusal(petition)
     context = {
         "petition": petition,
         "partner": partner,
         "goal": petition.goal_for(petition.signature_count),
-        "accepting_signatures": petition.is_accepting_signatures(),
-        "refusal_message": services.petition_refusal_message(petition),
+        "accepting_signatures": refusal is None,
+        "refusal_message": refusal,
         "message": message,
         "form": form or WidgetSignatureForm(),
         "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
@@ -118,6 +119,9 @@ def widget_sign(request, slug):
                 source=widget_source(partner),
             )
         except ValidationError as error:
+            if error.code == "paused":
+                # The form gives way to the surge switch's message.
+                return _render(request, petition, partner=partner, status=503)
             form_add_validation_error(form, error)
         else:
             return sent

@@ -11,7 +11,7 @@ from core.admin_mixins import (
 )
 
 from . import services
-from .models import Petition, Signature
+from .models import Petition, Signature, SigningPause, SiteBanner
 
 
 @admin.register(Petition)
@@ -105,3 +105,18 @@ class SignatureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def invalidate_same_email_domain(self, request, queryset):
         matching = services.signatures_sharing_with(queryset, shared="email_domain")
         self._report(request, services.signatures_invalidate(signatures=matching))
+
+
+# The surge switches. The admin's own change log (LogEntry, under "Recent
+# actions" and each object's history) records who switched what, and when.
+@admin.register(SigningPause)
+class SigningPauseAdmin(TranslationAdmin):
+    list_display = ["__str__", "created_at"]
+    fields = ["petition", "message"]
+
+
+@admin.register(SiteBanner)
+class SiteBannerAdmin(TranslationAdmin):
+    list_display = ["text", "is_active", "updated_at"]
+    list_editable = ["is_active"]
+    fields = ["text", "is_active"]

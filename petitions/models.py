@@ -215,12 +215,18 @@ class SignatureQuerySet(models.QuerySet):
 
 
 def accepting_petition_sql(now) -> tuple[str, list]:
-    """Petition.is_accepting_signatures as an SQL condition on the petitions
-    table, with its parameters: the sign statement checks it on the hot path,
-    in the same round trip as the insert."""
+    """Petition.is_accepting_signatures, and no SigningPause in the way, as an
+    SQL condition on the petitions table, with its parameters: the sign
+    statement checks it on the hot path, in the same round trip as the insert.
+    (Confirmation checks only the petition: a pause stops new signatures, not
+    the confirmation of those already made.)"""
     return (
         "state = %s AND (opens_at IS NULL OR opens_at <= %s::timestamptz)"
-        " AND (closes_at IS NULL OR %s::timestamptz < closes_at)",
+        " AND (closes_at IS NULL OR %s::timestamptz < closes_at)"
+        # A surge switch (SigningPause) on this petition or the whole site.
+        " AND NOT EXISTS (SELECT 1 FROM petitions_signingpause AS pause"
+        " WHERE pause.petition_id IS NULL"
+        " OR pause.petition_id = petitions_petition.id)",
         [Petition.State.OPEN, now, now],
     )
 
@@ -465,3 +471,53 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.process} @ {self.seen_at:%H:%M:%S}"
+
+
+class SigningPause(models.Model):
+    """A surge switch: while this row exists, signing is paused on its
+    petition (or on every petition, with no petition) and the sign form is
+    replaced by the message. Confirmation links keep working. Organisers add
+    and delete these in the admin, which records who did it and when."""
+
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Leave empty to pause signing on the whole site."),
+    )
+    message = models.TextField(
+        _("message"),
+        help_text=_("Shown instead of the sign form, in each language."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signing pause")
+        constraints = [
+            # One pause per petition and one for the whole site (NULL).
+            models.UniqueConstraint(
+                fields=["petition"],
+                name="one_signing_pause_per_petition",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self):
+        return f"Signing paused: {self.petition or 'whole site'}"
+
+
+class SiteBanner(models.Model):
+    """A notice at the top of every public page, switched on and off in the
+    admin without a deploy."""
+
+    text = models.CharField(_("text"), max_length=300)
+    is_active = models.BooleanField(_("shown"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("site banner")
+
+    def __str__(self):
+        return self.text

@@ -9,13 +9,15 @@ rest is plain ORM.
 """
 
 from django.db import connection
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Q, Sum
 
 from .models import (
     PAPER_BATCH_TABLE,
     Petition,
     Signature,
     SignatureCount,
+    SigningPause,
+    SiteBanner,
     public_petition_sql,
 )
 
@@ -130,3 +132,19 @@ def petition_public_signers(petition: Petition) -> list[Signature]:
         .order_by("-confirmed_at")
         .only("full_name", "country", "petition_id")[:PUBLIC_SIGNERS_SHOWN]
     )
+
+
+def signing_pause_message(petition: Petition) -> str | None:
+    """The message of the surge switch pausing signing on this petition (its
+    own, else the whole site's), or None if signing is not paused."""
+    pause = (
+        SigningPause.objects.filter(Q(petition=None) | Q(petition=petition))
+        .order_by(F("petition").asc(nulls_last=True))
+        .first()
+    )
+    return pause.message if pause is not None else None
+
+
+def site_banners() -> list[SiteBanner]:
+    """The banners shown on every public page now."""
+    return list(SiteBanner.objects.filter(is_active=True).order_by("pk"))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from core.email_addresses import normalise_email
 from core.http_cache import shared_pages_forget
 
-from . import ratelimit, signals, validators
+from . import ratelimit, selectors, signals, validators
 from .models import (
     COUNT_SHARDS,
     Petition,
@@ -57,6 +57,14 @@ def petition_refusal_message(petition: Petition, now=None) -> str:
         "This petition has closed and no longer accepts signatures. Thank you "
         "for your support."
     )
+
+
+def petition_signing_refusal(petition: Petition, now=None) -> str | None:
+    """Why the sign form is not shown (a surge switch's message, or the
+    petition's phase), or None when it accepts signatures."""
+    if not petition.is_accepting_signatures(now):
+        return petition_refusal_message(petition, now)
+    return selectors.signing_pause_message(petition)
 
 
 class PetitionNotOpen(Exception):
@@ -127,8 +135,11 @@ def signature_create(
     if petition_id is None:
         if petition is None:
             raise PetitionNotOpen(petition_slug)
-        # Closed between the caller's read and this statement.
+        # Closed or paused between the caller's read and this statement.
         petition.refresh_from_db()
+        paused = selectors.signing_pause_message(petition)
+        if petition.is_accepting_signatures(now) and paused is not None:
+            raise ValidationError(paused, code="paused")
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
     if signature_id is None:
         petition = petition or Petition.objects.get(pk=petition_id)

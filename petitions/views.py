@@ -39,6 +39,11 @@ def _blank_form_html(language: str, release: str) -> str:
     return template.render({"form": SignatureForm()})
 
 
+def _signing_context(petition: Petition) -> dict:
+    refusal = services.petition_signing_refusal(petition)
+    return {"accepting_signatures": refusal is None, "refusal_message": refusal}
+
+
 def petition_context(petition: Petition, form: SignatureForm | None = None) -> dict:
     """What any page showing a petition and its form needs. The same for every
     visitor (no token, nothing from the session), so caches may share it."""
@@ -49,8 +54,7 @@ def petition_context(petition: Petition, form: SignatureForm | None = None) -> d
     return {
         "petition": petition,
         "goal": petition.goal_for(petition.signature_count),
-        "accepting_signatures": petition.is_accepting_signatures(),
-        "refusal_message": services.petition_refusal_message(petition),
+        **_signing_context(petition),
         "public_signers": selectors.petition_public_signers(petition),
         "form": form,
         "blank_form_html": None
@@ -113,11 +117,14 @@ def petition_detail(request, slug):
 
 
 def _refused(request, petition):
+    closed = not petition.is_accepting_signatures()
+    message = services.petition_signing_refusal(petition)
     return render(
         request,
         "petitions/refused.html",
-        {"petition": petition, "message": services.petition_refusal_message(petition)},
-        status=403,
+        {"petition": petition, "message": message},
+        # Paused by a surge switch: unavailable for now (503), not for good.
+        status=403 if closed or message is None else 503,
     )
 
 
@@ -145,7 +152,7 @@ def petition_sign(request, slug):
     wait = None
     if form.is_bot or not form.is_valid():
         petition = _public_petition_or_404(slug)
-        if not petition.is_accepting_signatures():
+        if services.petition_signing_refusal(petition) is not None:
             return _refused(request, petition)
         wait = rate_limit.count()
     else:
@@ -184,7 +191,7 @@ def petition_sign(request, slug):
     if form.is_bot or not form.errors:
         return HttpResponseRedirect(_check_inbox_path(request.path, slug), status=303)
     petition = petition or _public_petition_or_404(slug)
-    if not petition.is_accepting_signatures():
+    if services.petition_signing_refusal(petition) is not None:
         return _refused(request, petition)
     context = {
         **petition_context(petition, form),
