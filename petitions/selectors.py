@@ -29,7 +29,10 @@ _WITH_COUNT_SQL = """
         WHERE c.petition_id = p.id), 0)::bigint AS signature_count,
     COALESCE((
         SELECT SUM(b.count) FROM {paper} b
-        WHERE b.petition_id = p.id), 0)::bigint AS paper_count
+        WHERE b.petition_id = p.id), 0)::bigint AS paper_count,
+    (SELECT s.id FROM {pauses} s
+        WHERE s.petition_id IS NULL OR s.petition_id = p.id
+        ORDER BY s.petition_id NULLS LAST LIMIT 1) AS signing_pause_id
     FROM {petitions} p
     WHERE {public} {condition}
     ORDER BY {order} LIMIT 1
@@ -41,6 +44,7 @@ def _with_count(condition: str, order: str, params: list) -> Petition | None:
     sql = _WITH_COUNT_SQL.format(
         counts=SignatureCount._meta.db_table,
         paper=PAPER_BATCH_TABLE,
+        pauses=SigningPause._meta.db_table,
         petitions=Petition._meta.db_table,
         public=public,
         condition=condition,
@@ -136,7 +140,14 @@ def petition_public_signers(petition: Petition) -> list[Signature]:
 
 def signing_pause_message(petition: Petition) -> str | None:
     """The message of the surge switch pausing signing on this petition (its
-    own, else the whole site's), or None if signing is not paused."""
+    own, else the whole site's), or None if signing is not paused. A petition
+    read with its count (_with_count) already knows whether one exists, so a
+    page that is not paused asks nothing more."""
+    if hasattr(petition, "signing_pause_id"):
+        if petition.signing_pause_id is None:
+            return None
+        pause = SigningPause.objects.filter(pk=petition.signing_pause_id).first()
+        return pause.message if pause is not None else None
     pause = (
         SigningPause.objects.filter(Q(petition=None) | Q(petition=petition))
         .order_by(F("petition").asc(nulls_last=True))

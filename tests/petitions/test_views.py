@@ -65,7 +65,9 @@ def test_petition_page_uses_few_queries_and_no_count_star(
     client, petition, django_assert_max_num_queries
 ):
     SignatureFactory.create_batch(5, petition=petition)
-    with django_assert_max_num_queries(2) as queries:
+    # The petition with its count and its pause, the public signers, and the
+    # site banner (which every public page reads once per rendering).
+    with django_assert_max_num_queries(3) as queries:
         client.get(petition.get_absolute_url())  # rendered: nothing cached
     sql = [query["sql"] for query in queries.captured_queries]
     assert not any("COUNT(" in query.upper() for query in sql)
