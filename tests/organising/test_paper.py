@@ -119,8 +119,9 @@ def test_the_petition_page_states_online_and_paper_apart_in_one_query(
 ):
     _batch(petition, count=1147)
     client.get(petition.get_absolute_url())  # fill the page cache
-    # Session-free visitor: the cached shell, then the petition with its counts.
-    with django_assert_num_queries(2):
+    # Session-free visitor: the cached shell, then the petition with its counts
+    # (and its signing pause), and the site banner.
+    with django_assert_num_queries(3):
         html = client.get(petition.get_absolute_url()).content.decode()
     assert re.search(r'<strong class="count-number">1,150</strong>', html)
     assert "3 online and 1,147 on paper" in html
