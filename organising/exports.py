@@ -36,7 +36,7 @@ from django_countries import countries
 from psycopg.types.json import Jsonb
 
 from core.encryption import decrypt
-from core.spreadsheets import FORMULA_PREFIXES, spreadsheet_safe
+from core.spreadsheets import FORMULA_PREFIXES
 from petitions.models import Petition, Signature
 
 from .models import SignatureExport
@@ -351,16 +351,20 @@ def _decrypted_lines(copy, encrypted: tuple[int, ...]) -> Iterator[bytes]:
     columns carry no tab: the country name is a fixed list, the date
     digits), which is quicker than the csv module's reader."""
     line = io.StringIO()
-    writer = csv.writer(line, lineterminator="\n")
+    # "\r\n" so the writer quotes a cell holding either character, as COPY's
+    # csv does; each line then ends with "\n" alone, like the header's.
+    writer = csv.writer(line, lineterminator="\r\n")
     for block in copy:
         cells = bytes(block).rstrip(b"\n").decode().split("\t")
         for index, cell in enumerate(cells):
             if cell == "\\N":
                 cells[index] = ""
             elif index in encrypted:
-                cells[index] = spreadsheet_safe(decrypt(cell))
+                text = decrypt(cell)
+                # The SQL's triggers (_spreadsheet_safe), tab and return too.
+                cells[index] = f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
         writer.writerow(cells)
-        yield line.getvalue().encode()
+        yield line.getvalue()[:-2].encode() + b"\n"
         line.seek(0)
         line.truncate()
 
