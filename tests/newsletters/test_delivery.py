@@ -333,14 +333,21 @@ def test_a_connection_cut_mid_message_is_sent_again_with_the_same_message_id(
     services.issue_queue(issue=issue)
     result = send_all(issue)
     assert result.in_doubt == 1
-    row = Delivery.objects.get(subscriber__email_normalised=email_index("cut@example.org"))
+    row = Delivery.objects.get(
+        subscriber__email_normalised=email_index("cut@example.org")
+    )
     assert row.state == Delivery.State.QUEUED and row.retransmitted == 1
     assert row.last_error == delivery.IN_DOUBT
     # After a back-off, as for a temporary refusal: the server seemed unwell.
     assert row.next_attempt_at > row.updated_at
     assert services.issue_retransmitted_count(issue=issue) == 1
     # The rows after it were given back, and a later batch sends them all.
-    assert Delivery.objects.get(subscriber__email_normalised=email_index("z@example.org")).state == "queued"
+    assert (
+        Delivery.objects.get(
+            subscriber__email_normalised=email_index("z@example.org")
+        ).state
+        == "queued"
+    )
     make_due()
     send_all(issue)
     cut = expected_id(issue, "cut@example.org")
