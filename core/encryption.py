@@ -258,3 +258,16 @@ def rows_reencrypt(
         f"UPDATE {table} SET {', '.join(assignments)} WHERE id = %s", updates
     )
     return len(updates)
+
+
+def table_migrate(*, to_plaintext: bool = False, **table):
+    """A RunPython function encrypting every row of `table` (rows_reencrypt's
+    arguments), or with `to_plaintext` decrypting them: the data migrations
+    that brought in, and can take out, encryption at rest."""
+
+    def run(apps, schema_editor):
+        with schema_editor.connection.cursor() as cursor:
+            while rows_reencrypt(cursor, **table, to_plaintext=to_plaintext):
+                pass
+
+    return run

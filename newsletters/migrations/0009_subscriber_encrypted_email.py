@@ -12,18 +12,6 @@ _TABLE = {
 }
 
 
-def _encrypt(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        while encryption.rows_reencrypt(cursor, **_TABLE):
-            pass
-
-
-def _decrypt(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        while encryption.rows_reencrypt(cursor, **_TABLE, to_plaintext=True):
-            pass
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("newsletters", "0008_delivery_retransmitted"),
@@ -46,5 +34,8 @@ class Migration(migrations.Migration):
                 unique=True,
             ),
         ),
-        migrations.RunPython(_encrypt, _decrypt),
+        migrations.RunPython(
+            encryption.table_migrate(**_TABLE),
+            encryption.table_migrate(**_TABLE, to_plaintext=True),
+        ),
     ]

@@ -14,18 +14,6 @@ _TABLE = {
 }
 
 
-def _encrypt(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        while encryption.rows_reencrypt(cursor, **_TABLE):
-            pass
-
-
-def _decrypt(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        while encryption.rows_reencrypt(cursor, **_TABLE, to_plaintext=True):
-            pass
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("petitions", "0015_signature_outbox"),
@@ -69,5 +57,8 @@ class Migration(migrations.Migration):
             name="postcode",
             field=core.fields.EncryptedTextField(blank=True, max_length=16),
         ),
-        migrations.RunPython(_encrypt, _decrypt),
+        migrations.RunPython(
+            encryption.table_migrate(**_TABLE),
+            encryption.table_migrate(**_TABLE, to_plaintext=True),
+        ),
     ]
