@@ -11,6 +11,7 @@ from django.db import connection
 
 from core import encryption
 from newsletters.models import Subscriber
+from organising.management.commands.rotate_signer_data_key import TABLES
 from petitions.models import Signature
 from petitions.services import SignOutcome
 from tests.newsletters.factories import SubscriberFactory
@@ -190,3 +191,18 @@ def test_a_dump_of_the_database_names_no_signer_or_subscriber(sign):
     ]
     for secret in secrets:
         assert secret.lower() not in dump.lower(), secret
+
+
+def test_the_data_migration_reverses_to_plain_text_and_back(sign):
+    sign(email="Ana.Q@Example.org", postcode="15001")
+    table = TABLES[0]
+    with connection.cursor() as cursor:
+        assert encryption.rows_reencrypt(cursor, **table, to_plaintext=True) == 1
+    assert _raw("petitions_signature", "full_name") == ["Ana Quispe"]
+    assert _raw("petitions_signature", "email_normalised") == ["ana.q@example.org"]
+    with connection.cursor() as cursor:
+        assert encryption.rows_reencrypt(cursor, **table) == 1
+    assert "Ana" not in _raw("petitions_signature", "full_name")[0]
+    assert Signature.objects.get().email_normalised == encryption.email_index(
+        "ana.q@example.org"
+    )
