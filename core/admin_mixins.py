@@ -5,6 +5,8 @@ from django.db import IntegrityError, models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.encryption import email_indexes
+
 
 class ConstraintRaceAdminMixin:
     """Turn a unique-constraint race into the form's own error message.
@@ -58,3 +60,17 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def search_by_address(queryset, search_term: str, *, other_field: str = ""):
+    """An admin search for an exact e-mail address, by its blind index (the
+    address itself is encrypted), or for an exact `other_field` value.
+    Returns what ModelAdmin.get_search_results returns."""
+    term = search_term.strip()
+    if not term:
+        return queryset, False
+    if "@" in term:
+        return queryset.filter(email_normalised__in=email_indexes(term)), False
+    if other_field:
+        return queryset.filter(**{other_field: term}), False
+    return queryset.none(), False

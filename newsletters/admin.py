@@ -35,8 +35,8 @@ from core.admin_mixins import (
     ConstraintRaceAdminMixin,
     ReadOnlyAdminMixin,
     TimeZoneHelpAdminMixin,
+    search_by_address,
 )
-from core.email_addresses import normalise_email
 from core.spreadsheets import spreadsheet_safe
 
 from . import services
@@ -462,7 +462,8 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
     list_filter = ["status", "language", "source"]
-    # An exact address finds its subscriber without listing any address.
+    # An exact address finds its subscriber, by its blind index, without
+    # listing any address (get_search_results).
     search_fields = ["=email_normalised"]
     actions = ["export_addresses", "unsubscribe_selected"]
 
@@ -483,10 +484,7 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return fields
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if "@" in term:
-            term = normalise_email(term)
-        return super().get_search_results(request, queryset, term)
+        return search_by_address(queryset, search_term)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

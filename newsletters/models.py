@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
+
 
 class EntryQuerySet(models.QuerySet):
     def published(self):
@@ -176,11 +178,15 @@ class Subscriber(models.Model):
         SIGNER = "signer", _("Signer who asked for updates")
         FORM = "form", _("Subscribe form")
 
-    email = models.EmailField(_("e-mail address"), max_length=254)
+    # Encrypted at rest (core.encryption); found by its blind index below.
+    email = EncryptedTextField(_("e-mail address"), max_length=254)
     email_normalised = models.CharField(
         max_length=254,
         unique=True,
-        help_text=_("Lower case, provider aliases folded: one subscriber per address."),
+        help_text=_(
+            "A keyed hash of the address (lower case, provider aliases "
+            "folded): one subscriber per address."
+        ),
     )
     language = models.CharField(
         _("language"),

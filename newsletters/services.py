@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 
-from core.email_addresses import clean_email, normalise_email
+from core.email_addresses import clean_email
 from core.emails import site_language
+from core.encryption import email_index, email_indexes
 from petitions.models import Signature
 
 from .emails import issue_message, issue_render
@@ -127,7 +128,7 @@ def subscriber_subscribe(
     """
     now = now or timezone.now()
     email = clean_email(email)
-    email_normalised = normalise_email(email)
+    email_normalised = email_index(email)
     language = site_language(language or translation_language())
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(
@@ -228,10 +229,16 @@ def subscriber_unsubscribe(*, subscriber_id: int, now=None) -> bool:
     return True
 
 
-def subscriber_unsubscribe_address(*, email_normalised: str, now=None) -> bool:
-    """Unsubscribe whoever has this address (used by the petition's link)."""
+def subscriber_unsubscribe_address(
+    *, email_normalised: str | list[str], now=None
+) -> bool:
+    """Unsubscribe whoever has this address, given by its blind index or its
+    indexes under every key (used by the petition's link)."""
+    indexes = (
+        [email_normalised] if isinstance(email_normalised, str) else email_normalised
+    )
     subscriber_id = (
-        Subscriber.objects.filter(email_normalised=email_normalised)
+        Subscriber.objects.filter(email_normalised__in=indexes)
         .values_list("pk", flat=True)
         .first()
     )
@@ -243,10 +250,10 @@ def subscriber_unsubscribe_address(*, email_normalised: str, now=None) -> bool:
 def subscriber_unsubscribe_email(*, email: str, now=None) -> bool:
     """Unsubscribe an address as written in a provider's event or a file."""
     try:
-        email_normalised = normalise_email(clean_email(email))
+        indexes = email_indexes(clean_email(email))
     except ValidationError:
         return False
-    return subscriber_unsubscribe_address(email_normalised=email_normalised, now=now)
+    return subscriber_unsubscribe_address(email_normalised=indexes, now=now)
 
 
 @transaction.atomic
@@ -261,12 +268,12 @@ def subscriber_mark_undeliverable(*, email: str, reason: str, now=None) -> bool:
         raise ValueError(f"Not a suppression reason: {reason!r}")
     now = now or timezone.now()
     try:
-        email_normalised = normalise_email(clean_email(email))
+        indexes = email_indexes(clean_email(email))
     except ValidationError:
         return False
     subscriber = (
         Subscriber.objects.select_for_update()
-        .filter(email_normalised=email_normalised)
+        .filter(email_normalised__in=indexes)
         .first()
     )
     if subscriber is None or subscriber.status == Subscriber.Status.COMPLAINED:

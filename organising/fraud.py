@@ -33,6 +33,7 @@ from django.utils.translation import ngettext
 from procrastinate.contrib.django import app
 
 from core.email_addresses import PLUS_TAGS_IGNORED
+from core.encryption import email_domain_labels
 from petitions import services
 from petitions.models import Petition, Signature
 
@@ -71,7 +72,7 @@ class Hotspot:
 _HOTSPOTS_SQL = """
     WITH recent AS (
         SELECT petition_id, date_trunc('hour', created_at) AS hour, ip_hash,
-               split_part(email_normalised, '@', 2) AS domain
+               email_domain_label AS domain
         FROM petitions_signature
         WHERE created_at >= %(since)s AND created_at < %(until)s
           AND (%(petition_id)s::bigint IS NULL OR petition_id = %(petition_id)s)
@@ -243,17 +244,27 @@ def signatures_matching(criteria: Criteria) -> QuerySet:
     if criteria.ip_hash:
         condition &= Q(ip_hash=criteria.ip_hash.strip())
     if criteria.email_domain:
-        domain = criteria.email_domain.strip().lower().lstrip("@")
-        condition &= Q(email_normalised__endswith=f"@{domain}")
+        condition &= Q(
+            email_domain_label__in=email_domain_labels(criteria.email_domain)
+        )
     if criteria.country:
         condition &= Q(country=criteria.country.upper())
-    if criteria.name_contains:
-        condition &= Q(full_name__icontains=criteria.name_contains.strip())
-    if not condition:
+    needle = criteria.name_contains.strip().casefold()
+    if not condition and not needle:
         raise ValidationError(
             _("Give at least one criterion besides the petition."), code="empty"
         )
-    return Signature.objects.active().filter(condition, petition=criteria.petition)
+    matching = Signature.objects.active().filter(condition, petition=criteria.petition)
+    if needle:
+        # Names are encrypted, so the database cannot compare them: the rows
+        # the other criteria leave are decrypted and compared here.
+        ids = [
+            pk
+            for pk, name in matching.values_list("pk", "full_name").iterator()
+            if needle in name.casefold()
+        ]
+        matching = Signature.objects.filter(pk__in=ids)
+    return matching
 
 
 def bulk_invalidation_queue(

@@ -7,6 +7,7 @@ allowed hosts have no default, so a misconfigured production start fails at
 once with a clear message.
 """
 
+import base64
 import hashlib
 from pathlib import Path
 
@@ -287,6 +288,19 @@ SIGN_RATE_SUSTAINED_SECONDS = env.int("SIGN_RATE_SUSTAINED_SECONDS", default=360
 IP_HASH_KEY = env.str(
     "IP_HASH_KEY", default=hashlib.sha256(f"ip-hash:{SECRET_KEY}".encode()).hexdigest()
 ).encode()
+# Keys that encrypt supporters' names, e-mails and postcodes (core.encryption),
+# held outside the database: comma-separated, the current key first, older
+# ones kept until `rotate_signer_data_key` has re-encrypted their rows.
+# Development derives a fixed one from the secret key.
+SIGNER_DATA_KEY = _required_in_production(
+    "SIGNER_DATA_KEY",
+    [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"signer-data:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ],
+    list,
+)
 # The version of the consent wording on the sign form; bump it when it changes.
 SIGNATURE_CONSENT_VERSION = "2026-12-v2"
 # How long a confirmation link works, and how many repeat e-mails one address

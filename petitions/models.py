@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from core.fields import EncryptedTextField
 from core.markdown import render_markdown
 
 # Confirmations spread their increments over this many rows per country, so a
@@ -261,22 +262,37 @@ class Signature(models.Model):
         default=Status.PENDING,
         db_default=Status.PENDING,
     )
-    # Personal data: blanked on withdrawal and by the retention command.
-    full_name = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(max_length=254, blank=True)
-    # NULL, not "", once personal data is deleted: the unique constraint then
+    # Personal data: blanked on withdrawal and by the retention command, and
+    # stored encrypted (core.encryption): a dump of the table names nobody.
+    full_name = EncryptedTextField(max_length=100, blank=True)
+    email = EncryptedTextField(max_length=254, blank=True)
+    # The blind index of the address (core.encryption.email_index), not the
+    # address: the unique constraint and look-ups by address use it. NULL,
+    # not "", once personal data is deleted: the unique constraint then
     # lets the same person sign again after withdrawing.
     email_normalised = models.CharField(  # noqa: DJ001
         max_length=254,
         null=True,
         blank=True,
         help_text=_(
-            "Lower case, with dots and +tags folded for big webmail "
-            "providers; one signature per address per petition."
+            "A keyed hash of the address (lower case, with dots and +tags "
+            "folded for big webmail providers); one signature per address "
+            "per petition."
+        ),
+    )
+    # What the fraud watch groups by (core.encryption.email_domain_label):
+    # a big webmail provider's name, any other domain as a keyed hash.
+    email_domain_label = models.CharField(
+        max_length=20,
+        blank=True,
+        db_default="",
+        help_text=_(
+            "The e-mail's domain if it is a big webmail provider, otherwise "
+            "a keyed hash of it."
         ),
     )
     country = CountryField(blank=True)
-    postcode = models.CharField(max_length=16, blank=True)
+    postcode = EncryptedTextField(max_length=16, blank=True)
     # Indexed in Meta (signature_ip_hash): db_index on a CharField adds a
     # second, LIKE-only index, which nothing uses.
     ip_hash = models.CharField(
@@ -410,7 +426,7 @@ class Signature(models.Model):
 
     @property
     def email_domain(self) -> str:
-        return self.email_normalised.rpartition("@")[2] if self.email_normalised else ""
+        return self.email.rpartition("@")[2].lower()
 
 
 class SignatureCount(models.Model):

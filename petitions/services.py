@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
-from core.email_addresses import normalise_email
+from core import encryption
 from core.http_cache import shared_pages_forget
 
 from . import ratelimit, selectors, signals, validators
@@ -111,14 +111,17 @@ def signature_create(
     cleaned = validators.clean_signer(
         full_name=full_name, email=email, country=country, postcode=postcode
     )
-    email_normalised = normalise_email(cleaned["email"])
+    # Encrypted and indexed here, in Python (core.encryption): the statement
+    # below takes the stored values as they are.
+    email_normalised = encryption.email_index(cleaned["email"])
     signature_id, petition_id = _signature_insert_unless_signed(
         {
-            "full_name": cleaned["full_name"],
-            "email": cleaned["email"],
+            "full_name": encryption.encrypt(cleaned["full_name"]),
+            "email": encryption.encrypt(cleaned["email"]),
             "email_normalised": email_normalised,
+            "email_domain_label": encryption.email_domain_label(cleaned["email"]),
             "country": cleaned["country"],
-            "postcode": cleaned["postcode"],
+            "postcode": encryption.encrypt(cleaned["postcode"]),
             "wants_updates": wants_updates,
             "show_publicly": show_publicly,
             "consent_version": settings.SIGNATURE_CONSENT_VERSION,
@@ -155,6 +158,7 @@ SIGNATURE_INSERT_COLUMNS = (
     "full_name",
     "email",
     "email_normalised",
+    "email_domain_label",
     "country",
     "postcode",
     "wants_updates",
@@ -238,8 +242,8 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
             INSERT INTO petitions_signature
                 (petition_id, {", ".join(SIGNATURE_INSERT_COLUMNS)})
             SELECT open_petition.id,
-                   %s::varchar, %s::varchar, %s::varchar, %s::varchar,
-                   %s::varchar, %s::boolean, %s::boolean, %s::varchar,
+                   %s::text, %s::text, %s::varchar, %s::varchar, %s::varchar,
+                   %s::text, %s::boolean, %s::boolean, %s::varchar,
                    %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
                    %s::timestamptz
             FROM open_petition
@@ -365,6 +369,7 @@ PERSONAL_DATA_BLANKED = {
     "full_name": "",
     "email": "",
     "email_normalised": None,
+    "email_domain_label": "",
     "postcode": "",
     "ip_hash": "",
 }
@@ -463,8 +468,10 @@ def signatures_restore(*, items: QuerySet, invalidated_at) -> int:
 def _sharing(petition_id: int, *, ip_hash: str = "", email_domain: str = "") -> Q:
     if ip_hash:
         return Q(petition_id=petition_id, ip_hash=ip_hash)
-    domain = email_domain.strip().lower().lstrip("@")
-    return Q(petition_id=petition_id, email_normalised__endswith=f"@{domain}")
+    return Q(
+        petition_id=petition_id,
+        email_domain_label__in=encryption.email_domain_labels(email_domain),
+    )
 
 
 def signatures_invalidate_matching(
@@ -481,18 +488,13 @@ def signatures_sharing_with(selected: QuerySet, *, shared: str) -> QuerySet:
     """Every signature that shares, within its petition, an IP hash
     (shared="ip_hash") or an e-mail domain (shared="email_domain") with one of
     `selected`: one query, whatever the number of selected rows."""
-    if shared == "ip_hash":
-        pairs = selected.exclude(ip_hash="").values_list("petition_id", "ip_hash")
-    else:
-        pairs = [
-            (petition_id, email.rpartition("@")[2])
-            for petition_id, email in selected.exclude(
-                email_normalised=None
-            ).values_list("petition_id", "email_normalised")
-        ]
+    # The stored value itself (an IP hash, a domain label): the domain behind
+    # a label need not be known.
+    field = "ip_hash" if shared == "ip_hash" else "email_domain_label"
+    pairs = selected.exclude(**{field: ""}).values_list("petition_id", field)
     condition = Q(pk__in=[])
     for petition_id, value in set(pairs):
-        condition |= _sharing(petition_id, **{shared: value})
+        condition |= Q(petition_id=petition_id, **{field: value})
     return Signature.objects.filter(condition)
 
 

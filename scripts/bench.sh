@@ -236,4 +236,9 @@ while read -r line; do failures+=("$line"); done <"$non2xx"
   for failure in "${failures[@]}"; do echo "FAILED: $failure"; done
 } | tee "$out"
 [ "$PARTS" = all ] && "$BIN/python" scripts/bench_newsletter.py | tee -a "$out"  # the newsletter part
+# Signing against a baseline checkout (main before encryption at rest, say),
+# when BENCH_SIGN_BASELINE names one: target at least 0.9 of its rate.
+if [ -n "${BENCH_SIGN_BASELINE:-}" ]; then
+  scripts/bench_sign_ab.sh "$BENCH_SIGN_BASELINE" | tee -a "$out"
+fi
 [ ${#failures[@]} -eq 0 ]

@@ -36,9 +36,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
+from core import encryption  # noqa: E402
 from organising.dashboard import petition_dashboard  # noqa: E402
+from organising.management.commands.rotate_signer_data_key import (  # noqa: E402
+    TABLES,
+)
 from organising.paper import signature_counts_reconcile  # noqa: E402
 from petitions.models import Petition, Signature  # noqa: E402
 
@@ -81,7 +85,8 @@ FROM generate_series(1, %(rows)s::int) AS i
 """
 
 # The same columns the delivery list has, in the same order, straight from
-# PostgreSQL: the fastest this export could possibly be.
+# PostgreSQL (the name and postcode as their ciphertext): the fastest this
+# export could possibly be.
 BASELINE_SQL = """
 COPY (
     SELECT full_name, country, postcode,
@@ -108,6 +113,7 @@ def seed(rows: int) -> Petition:
     Petition.objects.filter(pk=petition.pk).update(state=Petition.State.DRAFT)
     existing = Signature.objects.filter(petition=petition).count()
     if existing == rows:
+        _encrypt_seeded()
         return petition
     print(f"Seeding {rows:,} confirmed signatures (once)…", flush=True)
     Signature.objects.filter(petition=petition).delete()
@@ -117,10 +123,28 @@ def seed(rows: int) -> Petition:
             {"petition_id": petition.pk, "rows": rows, "start": "2026-01-05T09:00Z"},
         )
     signature_counts_reconcile(petition=petition)
+    _encrypt_seeded()
     with connection.cursor() as cursor:
         # Fresh statistics and visibility map, as autovacuum would leave them.
         cursor.execute("VACUUM ANALYZE petitions_signature")
     return petition
+
+
+def _encrypt_seeded() -> None:
+    """Encrypt the seeded rows as the site stores them (the rotation
+    command's routine: plain text in, ciphertext and blind index out), so
+    the export decrypts real ciphertext. Once; later runs find nothing."""
+    table = TABLES[0]
+    with connection.cursor() as cursor:
+        if not encryption.rows_under_old_keys(
+            cursor, table=table["table"], columns=table["columns"]
+        ):
+            return
+    print("Encrypting the seeded signatures (once)…", flush=True)
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not encryption.rows_reencrypt(cursor, **table, batch_size=5000):
+                break
 
 
 def time_copy(petition: Petition) -> tuple[float, int]:

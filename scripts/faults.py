@@ -473,11 +473,15 @@ def nothing_lost(signer: Signer) -> None:
     import django
 
     django.setup()
+    from core.encryption import email_index
     from petitions.models import Signature
 
     accepted = set(signer.accepted)
+    # Addresses are encrypted: found by their blind index, read decrypted.
     rows = set(
-        Signature.objects.filter(email__in=accepted).values_list("email", flat=True)
+        Signature.objects.filter(
+            email_normalised__in=[email_index(email) for email in accepted]
+        ).values_list("email", flat=True)
     )
 
     def mailed() -> dict[str, set[bytes]]:

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from api.models import ApiRequest
+from core.encryption import email_index
 from organising.models import SignatureExport
 from petitions import services as petition_services
 from petitions.models import Petition, Signature
@@ -360,7 +361,12 @@ def test_the_signers_language_is_used_for_the_email(client, petition, make_token
     body["person"]["languages_spoken"] = 5
     body["person"]["email_addresses"][0]["address"] = "other@example.org"
     assert post_signature(client, raw, body).status_code == 200
-    assert Signature.objects.get(email="other@example.org").consent_language == "en"
+    assert (
+        Signature.objects.get(
+            email_normalised=email_index("other@example.org")
+        ).consent_language
+        == "en"
+    )
 
 
 def test_the_partner_name_is_the_source_without_referrer_data(

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from core.encryption import email_index
 from newsletters.models import Entry, EntrySource, Issue, Subscriber
 
 
@@ -69,7 +70,7 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
         model = Subscriber
 
     email = factory.Sequence(lambda n: f"reader{n}@example.org")
-    email_normalised = factory.LazyAttribute(lambda s: s.email.lower())
+    email_normalised = factory.LazyAttribute(lambda s: email_index(s.email))
     language = "en"
     source = Subscriber.Source.FORM
     status = Subscriber.Status.CONFIRMED

@@ -76,6 +76,7 @@ def test_production_refuses_to_start_without_naming_who_runs_the_campaign():
         "CONTACT_EMAIL": "a@example.org",
         "SITE_URL": "https://example.org",
         "EMAIL_URL": "smtp://mail.example.org:587",
+        "SIGNER_DATA_KEY": "Rk9yVGVzdHNPbmx5LVNpZ25lckRhdGFLZXktMzJieXQ",
     }
     assert "CAMPAIGN_ORGANISATION must be set in production" in settings_value(
         "CAMPAIGN_ORGANISATION", **production

@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
     "CAMPAIGN_ORGANISATION": "Stand with Peru Network",
     "CAMPAIGN_POSTAL_ADDRESS": "1 Example Street, Lima",
+    "SIGNER_DATA_KEY": "Rk9yVGVzdHNPbmx5LVNpZ25lckRhdGFLZXktMzJieXQ",
 }
 
 
@@ -41,7 +42,14 @@ def test_deploy_check_passes_with_production_values():
 
 
 @pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL"]
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "SITE_URL",
+        "EMAIL_URL",
+        "SIGNER_DATA_KEY",
+    ],
 )
 def test_production_start_without_a_required_value_fails_clearly(missing):
     completed = _manage(

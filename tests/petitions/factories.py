@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.utils import timezone
 
+from core.encryption import email_domain_label, email_index
 from petitions.models import Petition, Signature
 
 
@@ -38,7 +39,8 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     petition = factory.SubFactory(PetitionFactory)
     full_name = factory.Sequence(lambda n: f"Signer Number{n}")
     email = factory.Sequence(lambda n: f"signer{n}@example.org")
-    email_normalised = factory.LazyAttribute(lambda s: s.email.lower())
+    email_normalised = factory.LazyAttribute(lambda s: email_index(s.email))
+    email_domain_label = factory.LazyAttribute(lambda s: email_domain_label(s.email))
     country = "PE"
     consent_version = settings.SIGNATURE_CONSENT_VERSION
     consent_language = "en"

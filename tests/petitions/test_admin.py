@@ -46,9 +46,9 @@ def test_bulk_invalidation_by_ip_hash(admin_client_, petition):
 
 
 def test_bulk_invalidation_by_email_domain(admin_client_, petition):
-    first = _confirmed(petition, email_normalised="x@spam.example")
-    _confirmed(petition, email_normalised="y@spam.example")
-    _confirmed(petition, email_normalised="z@fine.example")
+    first = _confirmed(petition, email="x@spam.example")
+    _confirmed(petition, email="y@spam.example")
+    _confirmed(petition, email="z@fine.example")
     admin_client_.post(
         "/admin/petitions/signature/",
         {"action": "invalidate_same_email_domain", "_selected_action": [first.pk]},

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_invalidate_command(petition, capsys):
-    SignatureFactory(petition=petition, email_normalised="a@bad.example")
-    SignatureFactory(petition=petition, email_normalised="b@good.example")
+    SignatureFactory(petition=petition, email="a@bad.example")
+    SignatureFactory(petition=petition, email="b@good.example")
     call_command(
         "invalidate_signatures", petition.slug, "--email-domain", "bad.example"
     )
