@@ -33,6 +33,7 @@ from modeltranslation.utils import get_translation_fields
 
 from core.admin_mixins import (
     ConstraintRaceAdminMixin,
+    ListFilterLookupsOnlyAdminMixin,
     ReadOnlyAdminMixin,
     TimeZoneHelpAdminMixin,
 )
@@ -457,7 +458,9 @@ class IssueAdmin(TranslationAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SubscriberAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The list without its addresses: those need organising.export_emails."""
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
@@ -465,6 +468,12 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # An exact address finds its subscriber without listing any address.
     search_fields = ["=email_normalised"]
     actions = ["export_addresses", "unsubscribe_selected"]
+
+    def get_list_display(self, request):
+        return hide_source(request, super().get_list_display(request))
+
+    def get_list_filter(self, request):
+        return hide_source(request, super().get_list_filter(request))
 
     def get_fields(self, request, obj=None):
         fields = [
@@ -480,7 +489,7 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
         if may_see_addresses(request.user):
             fields.insert(0, "email")
-        return fields
+        return hide_source(request, fields)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -527,6 +536,14 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
+def hide_source(request, names):
+    """A subscriber's source says whether that person signed, which only
+    staff who may read signatures may know."""
+    if request.user.has_perm("petitions.view_signature"):
+        return names
+    return [name for name in names if name != "source"]
+
+
 def may_see_addresses(user) -> bool:
     """The same extra permission as the signers' addresses."""
     return user.has_perm("organising.export_emails")
@@ -560,7 +577,9 @@ def subscriber_csv_rows(queryset, chunk_size: int = 2000):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = ["id", "issue", "subscriber_id", "state", "attempts", "sent_at"]
     list_filter = ["state", "issue"]
     list_select_related = ["issue"]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.admin_mixins import ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin
 
 from . import exports, fraud, milestones, paper
 from .models import (
@@ -23,7 +23,9 @@ from .models import (
 
 
 @admin.register(SignatureExport)
-class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignatureExportAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Every CSV export, from the dashboard or the command line. Read-only."""
 
     list_display = [
@@ -45,7 +47,7 @@ class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # Paper and street signatures (organising.paper)
 # ------------------------------------------------------------------------------
 @admin.register(PaperBatch)
-class PaperBatchAdmin(admin.ModelAdmin):
+class PaperBatchAdmin(ListFilterLookupsOnlyAdminMixin, admin.ModelAdmin):
     """Organisers enter, correct and delete batches (the Organisers group holds
     the model's permissions); each write goes through organising.paper, which
     moves the counts and keeps the audit trail."""
@@ -92,7 +94,9 @@ class PaperBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaperBatchChange)
-class PaperBatchChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaperBatchChangeAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The audit trail of paper batches. Read-only, for everyone."""
 
     list_display = ["at", "petition", "batch_id", "action", "user_name"]
@@ -112,7 +116,9 @@ class PaperBatchChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BulkInvalidation)
-class BulkInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BulkInvalidationAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Bulk invalidations by criteria; each can be undone within the grace period."""
 
     list_display = [
@@ -171,7 +177,9 @@ class BulkInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SignatureAlert)
-class SignatureAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignatureAlertAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Fraud-watch alerts already e-mailed. Read-only; for dashboard viewers."""
 
     list_display = ["hour", "petition", "kind", "value", "count"]
@@ -197,7 +205,9 @@ def _note_count(name: str, description: str):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MilestoneAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Goals reached and how the notes to signers are going. Read-only: the
     worker records milestones and sends their notes (organising.milestones)."""
 
