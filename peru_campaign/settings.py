@@ -45,6 +45,10 @@ def _required_in_production(name, development_default, cast=str):
 SECRET_KEY = _required_in_production(
     "DJANGO_SECRET_KEY", "development-only-secret-key-never-use-in-production"
 )
+# Old keys, newest first, still accepted for signed data (links in e-mails
+# already sent, sessions) while everything new is signed with SECRET_KEY:
+# rotating the key then breaks no withdraw link (docs/production.md).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = _required_in_production(
     "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], list
