@@ -14,7 +14,6 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,7 +22,6 @@ from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -467,7 +465,8 @@ class SubscriberAdmin(
     list_filter = ["status", "language", "source"]
     # An exact address finds its subscriber without listing any address.
     search_fields = ["=email_normalised"]
-    actions = ["export_addresses", "unsubscribe_selected"]
+    # organising.admin adds "export_addresses", which it logs.
+    actions = ["unsubscribe_selected"]
 
     def get_list_display(self, request):
         return hide_source(request, super().get_list_display(request))
@@ -504,19 +503,6 @@ class SubscriberAdmin(
         if not request.user.has_perm("newsletters.send_issue"):
             actions.pop("unsubscribe_selected", None)
         return actions
-
-    @admin.action(description=_("Export the selected subscribers’ addresses (CSV)"))
-    def export_addresses(self, request, queryset):
-        if not may_see_addresses(request.user):
-            raise PermissionDenied
-        response = StreamingHttpResponse(
-            subscriber_csv_rows(queryset.receiving()),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename="subscribers.csv"
-        )
-        return response
 
     @admin.action(description=_("Unsubscribe the selected subscribers"))
     def unsubscribe_selected(self, request, queryset):

@@ -5,11 +5,15 @@ the other records are written by the services only, so staff read them.
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin_mixins import ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin
+from newsletters.admin import SubscriberAdmin, may_see_addresses, subscriber_csv_rows
+from newsletters.models import Subscriber
 
 from . import exports, fraud, milestones, paper
 from .models import (
@@ -227,3 +231,27 @@ class MilestoneAdmin(
 
     def get_queryset(self, request):
         return milestones.milestones_with_note_progress(super().get_queryset(request))
+
+
+# The subscribers' list in the admin, its address export on file in the
+# export log like the signers' (newsletters' admin is registered first:
+# INSTALLED_APPS lists newsletters before organising).
+admin.site.unregister(Subscriber)
+
+
+@admin.register(Subscriber)
+class SubscriberWithExportLogAdmin(SubscriberAdmin):
+    actions = ["export_addresses", *SubscriberAdmin.actions]
+
+    @admin.action(description=_("Export the selected subscribers’ addresses (CSV)"))
+    def export_addresses(self, request, queryset):
+        if not may_see_addresses(request.user):
+            raise PermissionDenied
+        _record, chunks = exports.subscriber_export_csv(
+            csv_chunks=subscriber_csv_rows(queryset.receiving()), user=request.user
+        )
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename="subscribers.csv"
+        )
+        return response

@@ -120,7 +120,7 @@ def bulk_invalidate(request, slug):
 
 
 def export(request, slug, kind, extension):
-    if kind not in exports.Kind.values or exports.EXTENSIONS[kind] != extension:
+    if kind not in exports.PETITION_KINDS or exports.EXTENSIONS[kind] != extension:
         raise Http404
     with_emails = request.GET.get("emails") == "1"
     if with_emails and kind != exports.Kind.DELIVERY:
