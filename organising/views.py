@@ -82,6 +82,7 @@ def bulk_invalidate(request, slug):
     if form.is_valid():
         criteria = fraud.Criteria(petition=petition, **form.cleaned_data)
         try:
+            fraud.criteria_check_permitted(criteria=criteria, user=request.user)
             matching = fraud.signatures_matching(criteria).count()
         except ValidationError as error:
             form.add_error(None, error)
