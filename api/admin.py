@@ -11,6 +11,7 @@ from django.utils.html import escape, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin_mixins import ListFilterLookupsOnlyAdminMixin
 from petitions.admin import PetitionAdmin
 from petitions.models import Petition
 
@@ -30,7 +31,9 @@ class SuperuserOnlyMixin:
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class ApiTokenAdmin(
+    ListFilterLookupsOnlyAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin
+):
     list_display = [
         "name",
         "key_prefix",
@@ -102,7 +105,9 @@ class ApiTokenAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiRequest)
-class ApiRequestAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class ApiRequestAdmin(
+    ListFilterLookupsOnlyAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin
+):
     """Every request made with a token. Read-only."""
 
     list_display = ["at", "token", "method", "path", "status"]

@@ -1,6 +1,8 @@
 """Shared behaviour for the campaign's admin pages."""
 
 from django.conf import settings
+from django.contrib.admin.filters import FieldListFilter, SimpleListFilter
+from django.contrib.admin.utils import get_fields_from_path
 from django.db import IntegrityError, models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -74,3 +76,54 @@ def search_by_address(queryset, search_term: str, *, other_field: str = ""):
     if other_field:
         return queryset.filter(**{other_field: term}), False
     return queryset.none(), False
+class ListFilterLookupsOnlyAdminMixin:
+    """Accept in a changelist's address only the look-ups its list filters make.
+
+    Django lets any look-up on a model's own fields through the changelist's
+    query string, so `?email__startswith=a` answers "1 subscriber" and, a
+    letter at a time, spells out an address the page never shows. Here a
+    parameter is accepted only if one of the page's own filters (or its date
+    hierarchy) would put it there; anything else is refused with a 400.
+    """
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup not in self._list_filter_parameters(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def _list_filter_parameters(self, request) -> frozenset[str]:
+        # The filters are built once per request: a related field's filter
+        # reads its choices from the database.
+        cache = getattr(request, "_list_filter_parameters", None)
+        if cache is None:
+            cache = {}
+            if request is not None:
+                request._list_filter_parameters = cache
+        key = type(self)
+        if key not in cache:
+            cache[key] = frozenset(self._build_list_filter_parameters(request))
+        return cache[key]
+
+    def _build_list_filter_parameters(self, request):
+        parameters = set()
+        if self.date_hierarchy:
+            parameters.update(
+                f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")
+            )
+        list_filter = (
+            self.get_list_filter(request) if request is not None else self.list_filter
+        )
+        for item in list_filter:
+            if isinstance(item, type) and issubclass(item, SimpleListFilter):
+                parameters.add(item.parameter_name)
+                continue
+            if isinstance(item, (list, tuple)):
+                field_path, filter_class = item
+            else:
+                field_path, filter_class = item, FieldListFilter.create
+            field = get_fields_from_path(self.model, field_path)[-1]
+            spec = filter_class(
+                field, request, {}, self.model, self, field_path=field_path
+            )
+            parameters.update(spec.expected_parameters())
+        return parameters

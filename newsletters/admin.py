@@ -14,7 +14,6 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -23,7 +22,6 @@ from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -33,6 +31,7 @@ from modeltranslation.utils import get_translation_fields
 
 from core.admin_mixins import (
     ConstraintRaceAdminMixin,
+    ListFilterLookupsOnlyAdminMixin,
     ReadOnlyAdminMixin,
     TimeZoneHelpAdminMixin,
     search_by_address,
@@ -457,7 +456,9 @@ class IssueAdmin(TranslationAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SubscriberAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The list without its addresses: those need organising.export_emails."""
 
     list_display = ["id", "status", "language", "source", "created_at", "confirmed_at"]
@@ -465,7 +466,14 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # An exact address finds its subscriber, by its blind index, without
     # listing any address (get_search_results).
     search_fields = ["=email_normalised"]
-    actions = ["export_addresses", "unsubscribe_selected"]
+    # organising.admin adds "export_addresses", which it logs.
+    actions = ["unsubscribe_selected"]
+
+    def get_list_display(self, request):
+        return hide_source(request, super().get_list_display(request))
+
+    def get_list_filter(self, request):
+        return hide_source(request, super().get_list_filter(request))
 
     def get_fields(self, request, obj=None):
         fields = [
@@ -481,7 +489,7 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
         if may_see_addresses(request.user):
             fields.insert(0, "email")
-        return fields
+        return hide_source(request, fields)
 
     def get_search_results(self, request, queryset, search_term):
         return search_by_address(queryset, search_term)
@@ -493,19 +501,6 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm("newsletters.send_issue"):
             actions.pop("unsubscribe_selected", None)
         return actions
-
-    @admin.action(description=_("Export the selected subscribers’ addresses (CSV)"))
-    def export_addresses(self, request, queryset):
-        if not may_see_addresses(request.user):
-            raise PermissionDenied
-        response = StreamingHttpResponse(
-            subscriber_csv_rows(queryset.receiving()),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename="subscribers.csv"
-        )
-        return response
 
     @admin.action(description=_("Unsubscribe the selected subscribers"))
     def unsubscribe_selected(self, request, queryset):
@@ -523,6 +518,14 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+def hide_source(request, names):
+    """A subscriber's source says whether that person signed, which only
+    staff who may read signatures may know."""
+    if request.user.has_perm("petitions.view_signature"):
+        return names
+    return [name for name in names if name != "source"]
 
 
 def may_see_addresses(user) -> bool:
@@ -558,7 +561,9 @@ def subscriber_csv_rows(queryset, chunk_size: int = 2000):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = ["id", "issue", "subscriber_id", "state", "attempts", "sent_at"]
     list_filter = ["state", "issue"]
     list_select_related = ["issue"]

@@ -66,6 +66,42 @@ def entry_unpublish(*, entry: Entry) -> bool:
 # ------------------------------------------------------------------------------
 # The mailing list
 # ------------------------------------------------------------------------------
+def subscriber_get_or_insert_locked(
+    *, email_normalised: str, defaults: dict
+) -> tuple[Subscriber, bool]:
+    """The address's subscriber, locked for this transaction, inserted with
+    `defaults` if there was none; and whether it was inserted.
+
+    get_or_create would catch the IntegrityError of two simultaneous
+    requests (a double click), and each unique violation makes PostgreSQL
+    write the offending key, the subscriber's address, into its server log.
+    INSERT ... ON CONFLICT DO NOTHING waits for the other insert and skips,
+    so no violation is ever raised.
+    """
+    row = Subscriber(email_normalised=email_normalised, **defaults)
+    fields = [
+        field for field in Subscriber._meta.concrete_fields if not field.primary_key
+    ]
+    quote = connection.ops.quote_name
+    values = [
+        field.get_db_prep_save(field.pre_save(row, add=True), connection)
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Subscriber._meta.db_table)} "
+            f"({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote('email_normalised')}) DO NOTHING",
+            values,
+        )
+        created = cursor.rowcount == 1
+    subscriber = Subscriber.objects.select_for_update().get(
+        email_normalised=email_normalised
+    )
+    return subscriber, created
+
+
 def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber | None:
     """Put a confirmed signer who asked for updates on the list.
 
@@ -83,7 +119,7 @@ def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber |
         return None
     now = now or timezone.now()
     with transaction.atomic():
-        subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+        subscriber, created = subscriber_get_or_insert_locked(
             email_normalised=signature.email_normalised,
             defaults={
                 "email": signature.email,
@@ -131,7 +167,7 @@ def subscriber_subscribe(
     email_normalised = email_index(email)
     language = site_language(language or translation_language())
     with transaction.atomic():
-        subscriber, created = Subscriber.objects.select_for_update().get_or_create(
+        subscriber, created = subscriber_get_or_insert_locked(
             email_normalised=email_normalised,
             defaults={
                 "email": email,

@@ -5,11 +5,15 @@ the other records are written by the services only, so staff read them.
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.admin_mixins import ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin
+from newsletters.admin import SubscriberAdmin, may_see_addresses, subscriber_csv_rows
+from newsletters.models import Subscriber
 
 from . import exports, fraud, milestones, paper
 from .models import (
@@ -23,7 +27,9 @@ from .models import (
 
 
 @admin.register(SignatureExport)
-class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignatureExportAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Every CSV export, from the dashboard or the command line. Read-only."""
 
     list_display = [
@@ -45,7 +51,7 @@ class SignatureExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # Paper and street signatures (organising.paper)
 # ------------------------------------------------------------------------------
 @admin.register(PaperBatch)
-class PaperBatchAdmin(admin.ModelAdmin):
+class PaperBatchAdmin(ListFilterLookupsOnlyAdminMixin, admin.ModelAdmin):
     """Organisers enter, correct and delete batches (the Organisers group holds
     the model's permissions); each write goes through organising.paper, which
     moves the counts and keeps the audit trail."""
@@ -92,7 +98,9 @@ class PaperBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaperBatchChange)
-class PaperBatchChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaperBatchChangeAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """The audit trail of paper batches. Read-only, for everyone."""
 
     list_display = ["at", "petition", "batch_id", "action", "user_name"]
@@ -112,7 +120,9 @@ class PaperBatchChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(BulkInvalidation)
-class BulkInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BulkInvalidationAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Bulk invalidations by criteria; each can be undone within the grace period."""
 
     list_display = [
@@ -171,7 +181,9 @@ class BulkInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SignatureAlert)
-class SignatureAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignatureAlertAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Fraud-watch alerts already e-mailed. Read-only; for dashboard viewers."""
 
     list_display = ["hour", "petition", "kind", "value", "count"]
@@ -197,7 +209,9 @@ def _note_count(name: str, description: str):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MilestoneAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Goals reached and how the notes to signers are going. Read-only: the
     worker records milestones and sends their notes (organising.milestones)."""
 
@@ -217,3 +231,27 @@ class MilestoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return milestones.milestones_with_note_progress(super().get_queryset(request))
+
+
+# The subscribers' list in the admin, its address export on file in the
+# export log like the signers' (newsletters' admin is registered first:
+# INSTALLED_APPS lists newsletters before organising).
+admin.site.unregister(Subscriber)
+
+
+@admin.register(Subscriber)
+class SubscriberWithExportLogAdmin(SubscriberAdmin):
+    actions = ["export_addresses", *SubscriberAdmin.actions]
+
+    @admin.action(description=_("Export the selected subscribers’ addresses (CSV)"))
+    def export_addresses(self, request, queryset):
+        if not may_see_addresses(request.user):
+            raise PermissionDenied
+        _record, chunks = exports.subscriber_export_csv(
+            csv_chunks=subscriber_csv_rows(queryset.receiving()), user=request.user
+        )
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename="subscribers.csv"
+        )
+        return response

@@ -62,6 +62,9 @@ EXPORT_PERMISSIONS = {
     Kind.DELIVERY_PDF: "organising.export_delivery_list",
 }
 EMAILS_PERMISSION = "organising.export_emails"
+# The kinds a petition's dashboard offers (the subscribers' list is taken
+# from the subscribers' admin page).
+PETITION_KINDS = [kind for kind in Kind if kind in EXPORT_PERMISSIONS]
 
 # The file type of each kind; the download's address ends with it.
 EXTENSIONS = {**dict.fromkeys(Kind, "csv"), Kind.DELIVERY_PDF: "pdf"}
@@ -79,7 +82,7 @@ class Download:
 def downloads_for(user, *, petition: Petition) -> list[Download]:
     """The dashboard's download links: every export kind this user may take."""
     downloads = []
-    for kind in Kind:
+    for kind in PETITION_KINDS:
         for with_emails in (False, True) if kind == Kind.DELIVERY else (False,):
             if not user_may_export(user, kind=kind, with_emails=with_emails):
                 continue
@@ -422,4 +425,36 @@ def _stream(
     finally:
         SignatureExport.objects.filter(pk=record.pk).update(
             row_count=rows_sent, finished=finished, finished_at=timezone.now()
+        )
+
+
+def subscriber_export_csv(
+    *, csv_chunks: Iterator[str], user
+) -> tuple[SignatureExport, Iterator[str]]:
+    """Record an export of subscribers' addresses now, like every other copy
+    of personal data that leaves the database; return the record and the
+    CSV (`csv_chunks`, from newsletters' admin), streamed. Its row count and
+    `finished` are filled in when the stream ends, as for export_csv."""
+    record = SignatureExport.objects.create(
+        petition=None,
+        kind=Kind.SUBSCRIBERS,
+        with_emails=True,
+        user=user,
+        requested_by=user.get_username(),
+    )
+    return record, _stream_counted(record, csv_chunks)
+
+
+def _stream_counted(record: SignatureExport, chunks: Iterator[str]) -> Iterator[str]:
+    # One line per row: addresses, languages and dates hold no line breaks.
+    lines = 0
+    finished = False
+    try:
+        for chunk in chunks:
+            lines += chunk.count("\n")
+            yield chunk
+        finished = True
+    finally:
+        SignatureExport.objects.filter(pk=record.pk).update(
+            row_count=max(lines - 1, 0), finished=finished, finished_at=timezone.now()
         )

@@ -46,6 +46,7 @@ WEBMAIL_DOMAINS = frozenset(
 ORGANISERS_GROUP = "Organisers"
 # Invalidating is a right on signatures, so the permission stays petitions'.
 INVALIDATE_PERMISSION = "petitions.invalidate_signature"
+VIEW_SIGNATURE_PERMISSION = "petitions.view_signature"
 # The worker's task (organising.tasks) imports this module, so the job is
 # deferred by the task's name; an unknown name raises rather than queue a job
 # that nothing runs.
@@ -228,6 +229,19 @@ def criteria_from_json(*, petition: Petition, data: dict) -> Criteria:
         country=data.get("country", ""),
         name_contains=data.get("name_contains", ""),
     )
+
+
+def criteria_check_permitted(*, criteria: Criteria, user) -> None:
+    """Refuse name matching to someone who may not read signatures: the
+    count it gives back, a letter at a time, says who signed."""
+    if criteria.name_contains and not user.has_perm(VIEW_SIGNATURE_PERMISSION):
+        raise ValidationError(
+            _(
+                "Matching by name needs the permission to view signatures; "
+                "leave “Name contains” empty."
+            ),
+            code="permission",
+        )
 
 
 def signatures_matching(criteria: Criteria) -> QuerySet:

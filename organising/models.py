@@ -30,9 +30,15 @@ class SignatureExport(models.Model):
         BY_SOURCE = "by-source", _("Counts by source")
         DELIVERY = "delivery", _("Delivery list")
         DELIVERY_PDF = "delivery-pdf", _("Delivery pack (PDF)")
+        SUBSCRIBERS = "subscribers", _("Newsletter subscribers' addresses")
 
     petition = models.ForeignKey(
-        Petition, on_delete=models.PROTECT, related_name="exports"
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="exports",
+        null=True,
+        blank=True,
+        help_text=_("Empty for the newsletter's list, which is no petition's."),
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     with_emails = models.BooleanField(

@@ -85,6 +85,7 @@ def bulk_invalidate(request, slug):
     if form.is_valid():
         criteria = fraud.Criteria(petition=petition, **form.cleaned_data)
         try:
+            fraud.criteria_check_permitted(criteria=criteria, user=request.user)
             matching = fraud.signatures_matching(criteria).count()
         except ValidationError as error:
             form.add_error(None, error)
@@ -123,7 +124,7 @@ def bulk_invalidate(request, slug):
 
 
 def export(request, slug, kind, extension):
-    if kind not in exports.Kind.values or exports.EXTENSIONS[kind] != extension:
+    if kind not in exports.PETITION_KINDS or exports.EXTENSIONS[kind] != extension:
         raise Http404
     with_emails = request.GET.get("emails") == "1"
     if with_emails and kind != exports.Kind.DELIVERY:

@@ -46,6 +46,10 @@ def _required_in_production(name, development_default, cast=str):
 SECRET_KEY = _required_in_production(
     "DJANGO_SECRET_KEY", "development-only-secret-key-never-use-in-production"
 )
+# Old keys, newest first, still accepted for signed data (links in e-mails
+# already sent, sessions) while everything new is signed with SECRET_KEY:
+# rotating the key then breaks no withdraw link (docs/production.md).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = _required_in_production(
     "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], list
@@ -117,6 +121,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "peru_campaign.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Public pages are compressed here, once per rendering, and nginx caches
     # the compressed copy (deploy/nginx). Safe with secrets in a page too:
     # Django masks CSRF tokens per response and pads compressed output with
@@ -331,6 +336,27 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The site uses none of these; turned off, no page (nor anything injected into
+# one) can ask a supporter's browser for them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEVELOPMENT)
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEVELOPMENT else 31536000

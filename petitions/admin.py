@@ -6,6 +6,7 @@ from modeltranslation.utils import get_translation_fields
 
 from core.admin_mixins import (
     ConstraintRaceAdminMixin,
+    ListFilterLookupsOnlyAdminMixin,
     ReadOnlyAdminMixin,
     TimeZoneHelpAdminMixin,
     search_by_address,
@@ -50,7 +51,9 @@ class PetitionAdmin(
 
 
 @admin.register(Signature)
-class SignatureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignatureAdmin(
+    ListFilterLookupsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Signatures are written by signers only; staff can read and invalidate them."""
 
     list_display = ["id", "petition", "status", "country", "created_at", "confirmed_at"]

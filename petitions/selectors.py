@@ -112,6 +112,29 @@ def petition_signature_and_paper_counts(petition: Petition) -> tuple[int, int]:
     return petition_signature_count(petition), petition_paper_count(petition)
 
 
+# Countries with fewer supporters than this are counted together, so no
+# public page or feed ever points at one person in a small country.
+COUNTRY_TABLE_MIN_COUNT = 3
+
+
+def public_counts_by_country(by_country: dict[str, int]) -> tuple[dict[str, int], int]:
+    """The countries a public page may name, and how many signatures are in
+    the others (small countries and none recorded) together: the countries
+    page and the public JSON share this rule."""
+    shown = {
+        code: count
+        for code, count in by_country.items()
+        if code and count >= COUNTRY_TABLE_MIN_COUNT
+    }
+    return shown, sum(by_country.values()) - sum(shown.values())
+
+
+def public_moment(at):
+    """A time made public, to the minute: an exact one, polled, says when
+    each signature was counted (and so, beside a known signing, whose)."""
+    return at.replace(second=0, microsecond=0)
+
+
 def petition_counts_by_country(petition: Petition) -> tuple[dict[str, int], object]:
     """Confirmed signatures per country code ("" where none was recorded), most
     first, and when a count last moved."""

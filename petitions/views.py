@@ -72,20 +72,14 @@ def petition_list(request):
     return render(request, "petitions/petition_list.html", {"petitions": petitions})
 
 
-# Countries with fewer supporters than this are counted together, so the
-# public table never points at one person in a small country.
-COUNTRY_TABLE_MIN_COUNT = 3
-
-
 @require_safe
 def petition_countries(request, slug):
     """Where supporters are: confirmed signatures per country, no names."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     by_country, _updated_at = selectors.petition_counts_by_country(petition)
+    shown, others = selectors.public_counts_by_country(by_country)
     rows = [
-        {"name": countries.name(code), "count": count}
-        for code, count in by_country.items()
-        if code and count >= COUNTRY_TABLE_MIN_COUNT
+        {"name": countries.name(code), "count": count} for code, count in shown.items()
     ]
     rows.sort(key=lambda row: (-row["count"], row["name"]))
     return render(
@@ -94,9 +88,9 @@ def petition_countries(request, slug):
         {
             "petition": petition,
             "rows": rows,
-            "others": sum(by_country.values()) - sum(row["count"] for row in rows),
+            "others": others,
             "total": sum(by_country.values()),
-            "min_count": COUNTRY_TABLE_MIN_COUNT,
+            "min_count": selectors.COUNTRY_TABLE_MIN_COUNT,
         },
     )
 
@@ -341,6 +335,7 @@ def petition_json(request, slug):
         raise Http404
     by_country, updated_at = selectors.petition_counts_by_country(petition)
     total = sum(by_country.values())
+    shown, others = selectors.public_counts_by_country(by_country)
     response = JsonResponse(
         {
             "slug": petition.slug,
@@ -350,10 +345,12 @@ def petition_json(request, slug):
             "signature_count": total,
             "paper_signature_count": petition.paper_count,
             "goal": petition.goal_for(total),
-            "signatures_by_country": {
-                country or "unknown": count for country, count in by_country.items()
-            },
-            "updated_at": (updated_at or petition.updated_at).isoformat(),
+            # The countries page's rule: small countries are counted together.
+            "signatures_by_country": shown,
+            "signatures_elsewhere": others,
+            "updated_at": selectors.public_moment(
+                updated_at or petition.updated_at
+            ).isoformat(),
         }
     )
     response["Access-Control-Allow-Origin"] = "*"

@@ -75,10 +75,11 @@ def language_versions(context) -> list[dict]:
     path = context.get("canonical_path")
     if path is None and request is not None:
         path = request.get_full_path() if request.method == "GET" else request.path
+    path = site_relative(path or "/")
     current = get_language()
     versions = []
     for code, _name in settings.LANGUAGES:
-        url = translate_url(path, code)
+        url = site_relative(translate_url(path, code))
         if code != current and url == path:
             # No such page to translate (a 404): offer that language's home page.
             with override(code):
@@ -92,3 +93,10 @@ def language_versions(context) -> list[dict]:
             }
         )
     return versions
+
+
+def site_relative(path: str) -> str:
+    """The path with a single leading slash. A request for `//evil.example/`
+    has a path that a browser reads as another site's address (and `/\\`
+    too, for some browsers); translate_url would keep that host in the link."""
+    return "/" + path.lstrip("/\\")

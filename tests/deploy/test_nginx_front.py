@@ -280,3 +280,11 @@ def test_compressed_and_plain_copies_are_cached_apart(front):
     # A client that takes no gzip gets a plain copy of its own.
     assert json.loads(data)["accept_encoding"] in ("", None)
     assert upstream.hits["/public/encoded-big"] == 2
+
+
+def test_static_files_turn_off_browser_features(front):
+    port, _upstream = front
+    for path in (f"/static/{HASHED_CSS}", "/static/plain.css"):
+        response, _ = get(port, path)
+        policy = response.getheader("Permissions-Policy")
+        assert "camera=()" in policy and "geolocation=()" in policy

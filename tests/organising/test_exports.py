@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from organising.exports import CHUNK_BYTES, export_csv, export_filename
 from organising.models import SignatureExport
 from petitions.models import Petition, Signature
+from tests.newsletters.factories import SubscriberFactory
 from tests.petitions.factories import (
     ConfirmedSignatureFactory,
     PetitionFactory,
     many_confirmed,
+    staff_user,
 )
 
 from .factories import organiser
@@ -461,3 +463,28 @@ def test_the_command_reports_a_file_it_cannot_write(petition, tmp_path):
             str(tmp_path / "missing-folder" / "x.csv"),
         )
     assert not SignatureExport.objects.exists()
+
+
+def test_the_subscriber_export_is_in_the_export_log(client):
+    """Issue 22, item 10e: every copy of addresses leaving the database is on file."""
+    subscribers = [SubscriberFactory(email=f"reader-{n}@example.org") for n in range(3)]
+    user = staff_user(
+        "exporter@example.org",
+        permissions=["newsletters.view_subscriber", "organising.export_emails"],
+    )
+    client.force_login(user)
+    response = client.post(
+        "/admin/newsletters/subscriber/",
+        {
+            "action": "export_addresses",
+            "_selected_action": [subscriber.pk for subscriber in subscribers],
+        },
+    )
+    body = b"".join(response.streaming_content).decode()
+    assert "reader-0@example.org" in body
+    record = SignatureExport.objects.get(kind=SignatureExport.Kind.SUBSCRIBERS)
+    assert record.user == user
+    assert record.with_emails
+    assert record.petition is None
+    assert record.row_count == 3
+    assert record.finished

@@ -263,6 +263,33 @@ def test_the_hourly_task_runs_the_anomaly_check(petition, settings):
     assert check_signature_anomalies(timestamp=1) == 0
 
 
+def test_name_matching_needs_the_permission_to_view_signatures(client, petition):
+    """Issue 22, item 10b: the count for a name says whether that person signed."""
+    signature = ConfirmedSignatureFactory(petition=petition, full_name="Rosa Quispe")
+    client.force_login(
+        staff_user("boss", permissions=["petitions.invalidate_signature"])
+    )
+    page = client.get(INVALIDATE, {"name_contains": "Quispe"}).content.decode()
+    assert "needs the permission to view signatures" in page
+    assert "match these criteria" not in page
+    client.post(INVALIDATE, {"name_contains": "Quispe"})
+    assert not BulkInvalidation.objects.exists()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+    client.force_login(
+        staff_user(
+            "reader",
+            permissions=[
+                "petitions.invalidate_signature",
+                "petitions.view_signature",
+            ],
+        )
+    )
+    page = client.get(INVALIDATE, {"name_contains": "Quispe"}).content.decode()
+    assert "1 signature still standing matches these criteria" in page
+
+
 def test_an_empty_form_runs_nothing(client, petition):
     _flood(petition, 2)
     client.force_login(

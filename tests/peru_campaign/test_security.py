@@ -124,6 +124,25 @@ def test_responses_carry_strict_security_headers(client):
     assert response["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/robots.txt", "/", "/es/"])
+def test_pages_turn_off_browser_features_they_do_not_use(client, path):
+    policy = {
+        part.split("=")[0].strip(): part.split("=")[1]
+        for part in client.get(path)["Permissions-Policy"].split(",")
+    }
+    for feature in (
+        "camera",
+        "microphone",
+        "geolocation",
+        "payment",
+        "usb",
+        "browsing-topics",
+        "interest-cohort",
+    ):
+        assert policy[feature] == "()", feature
+
+
 def test_production_settings_force_https_and_secure_cookies():
     probe = (
         "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='peru_campaign.settings';"

@@ -416,12 +416,32 @@ def test_petition_json_has_counts_and_no_personal_data(client, petition):
         "paper_signature_count",
         "goal",
         "signatures_by_country",
+        "signatures_elsewhere",
         "updated_at",
     }
-    assert data["signature_count"] == 1 and data["signatures_by_country"] == {"GB": 1}
+    # Issue 22, item 8: one signer in a country is not named, as on the
+    # countries page, and the time says nothing finer than the minute.
+    assert data["signature_count"] == 1 and data["signatures_by_country"] == {}
+    assert data["signatures_elsewhere"] == 1
+    assert datetime.datetime.fromisoformat(data["updated_at"]).second == 0
+    assert datetime.datetime.fromisoformat(data["updated_at"]).microsecond == 0
     assert response["Access-Control-Allow-Origin"] == "*"
     assert response["Cache-Control"].startswith("public, max-age=0, s-maxage=1")
     assert "secret" not in response.content.decode().lower()
+
+
+def test_petition_json_names_the_countries_the_countries_page_names(client, petition):
+    for number, country in enumerate(["PE"] * 3 + ["GB"] * 2 + [""]):
+        signature = SignatureFactory(
+            petition=petition, email=f"s{number}@example.org", country=country
+        )
+        services.signature_confirm(signature_id=signature.pk)
+    data = client.get(f"/petitions/{petition.slug}.json").json()
+    assert data["signatures_by_country"] == {"PE": 3}
+    assert data["signatures_elsewhere"] == 3
+    page = client.get(f"/petitions/{petition.slug}/countries/").content.decode()
+    assert "<td>Peru</td>" in page and "<td>United Kingdom</td>" not in page
+    assert ">3<" in page
 
 
 def test_json_for_unknown_or_draft_petition_is_404(client):
