@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from core.client_ip import client_ip
+from core.client_ip import client_key
 
 from .models import RateLimitCounter
 
@@ -52,7 +52,8 @@ def ip_hash(ip: str) -> str:
 
 
 def request_ip_hash(request) -> str:
-    return ip_hash(client_ip(request))
+    """The hash every limit and the fraud watch key on: an IPv6 client's /64."""
+    return ip_hash(client_key(request))
 
 
 BUCKETS = 10
