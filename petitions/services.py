@@ -94,6 +94,12 @@ def signature_create(
 
     With `rate_limit`, the request is counted in the same statement, and if a
     limit is exceeded nothing is stored and ratelimit.RateLimited is raised.
+
+    The e-mail counts against its mailbox's limit (ratelimit.mailbox_hit),
+    in the same statement too. Past it the signature is stored all the same,
+    with no e-mail due: the signer sees the usual "check your inbox", and
+    signing again once the window has passed sends the link (a repeat). A
+    refusal would tell whoever typed the address that it had been used.
     """
     if (petition is None) == (petition_slug is None):
         raise TypeError("signature_create needs a petition or a petition_slug")
@@ -104,7 +110,7 @@ def signature_create(
         full_name=full_name, email=email, country=country, postcode=postcode
     )
     email_normalised = normalise_email(cleaned["email"])
-    signature_id, petition_id = _signature_insert_unless_signed(
+    signature_id, petition_id, may_email = _signature_insert_unless_signed(
         {
             "full_name": cleaned["full_name"],
             "email": cleaned["email"],
@@ -122,6 +128,7 @@ def signature_create(
         },
         petition_key=petition.pk if petition is not None else petition_slug,
         rate_limit=rate_limit,
+        mailbox=ratelimit.mailbox_hit(email=cleaned["email"]),
         now=now,
     )
     if petition_id is None:
@@ -132,6 +139,8 @@ def signature_create(
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
     if signature_id is None:
         petition = petition or Petition.objects.get(pk=petition_id)
+        if not may_email:
+            return SignOutcome.REPEAT_IGNORED
         return _signature_repeat(petition=petition, email_normalised=email_normalised)
     return SignOutcome.CREATED
 
@@ -153,18 +162,25 @@ SIGNATURE_INSERT_COLUMNS = (
     "ip_hash",
     "source",
     "created_at",
-    # The confirmation e-mail is due at once (petitions.outbox sends it).
+    # The confirmation e-mail is due at once (petitions.outbox sends it),
+    # unless its mailbox has had its share (ratelimit.mailbox_hit).
     "email_due_at",
 )
 
 
 def _signature_insert_unless_signed(
-    values: dict, *, petition_key: int | str, rate_limit: ratelimit.Hit | None, now
-) -> tuple[int | None, int | None]:
+    values: dict,
+    *,
+    petition_key: int | str,
+    rate_limit: ratelimit.Hit | None,
+    mailbox: ratelimit.Hit,
+    now,
+) -> tuple[int | None, int | None, bool]:
     """Insert the row (`values` by SIGNATURE_INSERT_COLUMNS) into the open
-    petition with this id or slug, its confirmation e-mail due. Returns (the
-    new row's id, or None if this address has signed; the petition's id, or
-    None if it is not open).
+    petition with this id or slug, its confirmation e-mail due unless the
+    `mailbox` limit is reached. Returns (the new row's id, or None if this
+    address has signed; the petition's id, or None if it is not open; whether
+    the mailbox may be e-mailed).
 
     One statement (the sign POST's hot path): the petition's lookup, the rate
     limit's counting and the row, together or not at all, in one round trip
@@ -182,6 +198,12 @@ def _signature_insert_unless_signed(
     if rate_limit is not None:
         rate_sql, params, counted = rate_limit.sql(now)
         rate_sql += ","
+    # A request the client limit refuses e-mails nobody: not counted.
+    mail_sql, mail_params, _counted = mailbox.sql(
+        now, only_if="(SELECT ok FROM rate_allowed)" if rate_limit else "true"
+    )
+    rate_sql += f"{mail_sql},"
+    params += mail_params
     sql = _signature_insert_sql(
         rate_limited=rate_limit is not None, by_slug=isinstance(petition_key, str)
     )
@@ -198,7 +220,7 @@ def _signature_insert_unless_signed(
         if wait is not None:
             raise ratelimit.RateLimited(wait)
     by_kind = {row[0]: row[2] for row in fetched if row[0] != "rate"}
-    return by_kind.get("signed"), by_kind.get("petition")
+    return by_kind.get("signed"), by_kind.get("petition"), bool(by_kind["mailbox"])
 
 
 @functools.cache
@@ -208,10 +230,13 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     accepting, _params = accepting_petition_sql(None)
     # Each row names what it carries: ("rate", key, start, hits) per rate-limit
     # window, ("petition", NULL, id) if the petition is open, ("signed",
-    # NULL, id) if the row was stored.
+    # NULL, id) if the row was stored, ("mailbox", NULL, 1 or 0) whether its
+    # mailbox may be e-mailed.
     select = (
         "SELECT 'petition', NULL::text, id, NULL::bigint FROM open_petition "
-        "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed"
+        "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed "
+        "UNION ALL SELECT 'mailbox', NULL::text, ok::int, NULL::bigint "
+        "FROM mail_allowed"
     )
     if rate_limited:
         select = f"SELECT 'rate', key, start, hits FROM rate_hits UNION ALL {select}"
@@ -230,7 +255,7 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
                    %s::varchar, %s::varchar, %s::varchar, %s::varchar,
                    %s::varchar, %s::boolean, %s::boolean, %s::varchar,
                    %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
-                   %s::timestamptz
+                   CASE WHEN (SELECT ok FROM mail_allowed) THEN %s::timestamptz END
             FROM open_petition
             WHERE {allowed}
             ON CONFLICT (petition_id, email_normalised) DO NOTHING
