@@ -307,8 +307,11 @@ SIGNATURE_EMAIL_POLL_SECONDS = env.float("SIGNATURE_EMAIL_POLL_SECONDS", default
 # invalidation can be undone for this many days.
 FRAUD_ALERT_THRESHOLD = env.int("FRAUD_ALERT_THRESHOLD", default=50)
 BULK_INVALIDATION_UNDO_DAYS = env.int("BULK_INVALIDATION_UNDO_DAYS", default=7)
-# Unconfirmed signatures are deleted after this many days (privacy notice).
+# Unconfirmed signatures are deleted after this many days, and signers'
+# personal data this many months after their petition closed (the privacy
+# notice says so: change both together). organising.services.retention_run.
 SIGNATURE_PENDING_RETENTION_DAYS = 30
+SIGNATURE_RETENTION_MONTHS = 6
 
 # ------------------------------------------------------------------------------
 # Security headers and HTTPS

@@ -603,13 +603,13 @@ def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> i
     """Delete the personal data of every signature of petitions closed before a date.
 
     The privacy notice promises this six months after a petition closes; the
-    caller (`manage.py anonymise_signatures`) passes the date. Status,
-    country and dates stay, so the counts by day and by country, and the
-    public total, do not change. Works in batches, each its own transaction,
-    so a large petition never holds long locks. Returns the number of
-    signatures anonymised (or, with `dry_run`, that would be).
+    retention run (organising.services.retention_run) and `manage.py
+    anonymise_signatures` pass the date. Status, country and dates stay, so
+    the counts by day and by country, and the public total, do not change.
+    Works in batches, each its own transaction, so a large petition never
+    holds long locks. Returns the number of signatures anonymised (or, with
+    `dry_run`, that would be).
     """
-    now = now or timezone.now()
     signatures = (
         Signature.objects.filter(
             petition__in=petitions_closed_before(closed_before),
@@ -618,6 +618,46 @@ def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> i
         # Withdrawal already deleted their personal data.
         .exclude(status=Signature.Status.WITHDRAWN)
     )
+    return _signatures_anonymise_in_batches(
+        signatures, dry_run=dry_run, now=now or timezone.now()
+    )
+
+
+def signatures_invalidated_anonymise(
+    *, invalidated_before, dry_run: bool = False, now=None
+) -> int:
+    """Delete the personal data of signatures invalidated before a time.
+
+    The retention run passes the end of the undo window
+    (BULK_INVALIDATION_UNDO_DAYS): until then an invalidation can be undone
+    and the signature counted again; after it, nothing needs the person's
+    details. They stay invalidated and out of the counts. Returns the number
+    anonymised (or, with `dry_run`, that would be).
+    """
+    signatures = Signature.objects.filter(
+        status=Signature.Status.INVALIDATED,
+        invalidated_at__lt=invalidated_before,
+        anonymised_at__isnull=True,
+    )
+    return _signatures_anonymise_in_batches(
+        signatures, dry_run=dry_run, now=now or timezone.now()
+    )
+
+
+def signatures_unconfirmed_delete(*, created_before, dry_run: bool = False) -> int:
+    """Delete signatures never confirmed and made before `created_before`
+    (their link has expired: the privacy notice's 30 days). They were never
+    counted, so no count changes. Returns the number deleted (or that would be)."""
+    pending = Signature.objects.filter(
+        status=Signature.Status.PENDING, created_at__lt=created_before
+    )
+    if dry_run:
+        return pending.count()
+    _deleted, by_model = pending.delete()
+    return by_model.get(Signature._meta.label, 0)
+
+
+def _signatures_anonymise_in_batches(signatures: QuerySet, *, dry_run, now) -> int:
     if dry_run:
         return signatures.count()
     total = 0
