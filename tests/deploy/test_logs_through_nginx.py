@@ -10,21 +10,15 @@ import http.client
 import shutil
 import signal
 import socketserver
-import subprocess
-import tempfile
-import threading
-import time
 import urllib.parse
-from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler
 
 import pytest
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
 
-from deploy.render import ROOT, render
 from petitions.models import Signature
-from tests.deploy.test_nginx_front import free_port
+from tests.deploy.test_nginx_front import nginx_front
 from tests.peru_campaign.test_logs_hold_no_personal_data import _server_log
 from tests.petitions.factories import PetitionFactory
 
@@ -71,42 +65,8 @@ def site_behind_nginx(settings, transactional_db):
     if not shutil.which("nginx"):
         pytest.skip("needs nginx")
     settings.TRUSTED_PROXY_COUNT = 1
-    (ROOT / "var").mkdir(exist_ok=True)
-    serve_dir = Path(tempfile.mkdtemp(prefix="test-logs-", dir=ROOT / "var"))
-    serve_dir.chmod(0o755)
-    static = serve_dir / "static"
-    static.mkdir()
-    port = free_port()
-    conf_dir = render(
-        {
-            "PORT": str(port),
-            "SERVE_DIR": str(serve_dir),
-            "SERVE_STATIC_ROOT": str(static),
-            "SERVE_MANAGE_DB": "0",
-        }
-    )
-    socket_path = serve_dir / "run" / "gunicorn.sock"
-    site = _Site(str(socket_path))
-    socket_path.chmod(0o770)
-    shutil.chown(socket_path, group=(serve_dir / "run").group())
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    command = ["nginx", "-p", str(serve_dir / "nginx"), "-c"]
-    command += [str(conf_dir / "nginx.conf"), "-e", "stderr"]
-    nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield port, serve_dir / "log" / "nginx-access.log", nginx
-    if nginx.poll() is None:
-        nginx.terminate()
-        nginx.wait(10)
-    site.shutdown()
-    site.server_close()
-    shutil.rmtree(serve_dir, ignore_errors=True)
+    with nginx_front(_Site, prefix="test-logs-") as (port, _site, serve_dir, nginx):
+        yield port, serve_dir / "log" / "nginx-access.log", nginx
 
 
 def _request(port, method, path, form=None) -> int:
