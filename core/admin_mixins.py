@@ -76,6 +76,8 @@ def search_by_address(queryset, search_term: str, *, other_field: str = ""):
     if other_field:
         return queryset.filter(**{other_field: term}), False
     return queryset.none(), False
+
+
 class ListFilterLookupsOnlyAdminMixin:
     """Accept in a changelist's address only the look-ups its list filters make.
 

@@ -58,3 +58,15 @@ def normalise_email(email: str) -> str:
     if domain in _DOTS_IGNORED:
         local = local.replace(".", "")
     return f"{local}@{domain}"
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address reaches, for limiting e-mail to it only.
+
+    Most mail servers deliver name+anything@domain to name@domain, at any
+    domain, so the +tag is dropped for every domain here (and the webmail
+    folding of normalise_email applied). Never used to find duplicates: at a
+    domain that does not fold +tags, they can be two people.
+    """
+    local, _at, domain = normalise_email(email).rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"

@@ -21,6 +21,7 @@ from procrastinate.contrib.django import app
 from core.email_addresses import clean_email
 from core.emails import site_language
 from core.encryption import email_index, email_indexes
+from petitions import ratelimit
 from petitions.models import Signature
 
 from .emails import issue_message, issue_render
@@ -193,6 +194,11 @@ def subscriber_subscribe(
                 subscriber.status_changed_at = now
                 subscriber.email = email
                 subscriber.language = language
+        if ratelimit.mailbox_hit(email=email).count(now) is not None:
+            # The mailbox has had its share of e-mails (every +tag of it): a
+            # new address stays pending, unmailed, as on the sign form, and
+            # asking again once the window has passed sends the link.
+            return None
         subscriber.confirm_emails_sent += 1
         subscriber.save()
         app.configure_task(

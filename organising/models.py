@@ -383,3 +383,71 @@ class MilestoneNote(DeliveryRow):
 
     def __str__(self):
         return f"Milestone {self.milestone_id} to {self.signature_id}: {self.state}"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention rules (organising.services.retention_run):
+    when it ran and how many rows of each kind it cleared. Numbers only, so
+    anyone who may see the dashboard may see it."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Empty while the run is going on, or if it stopped half-way."),
+    )
+    unconfirmed_deleted = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Signatures never confirmed, deleted once their link expired."),
+    )
+    closed_anonymised = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "Signatures whose personal data was deleted, their petition having "
+            "closed long enough ago."
+        ),
+    )
+    paper_batches_anonymised = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Paper batches of those petitions whose names were deleted."),
+    )
+    invalidated_anonymised = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "Invalidated signatures whose personal data was deleted once the "
+            "invalidation could no longer be undone."
+        ),
+    )
+    subscribers_deleted = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Newsletter addresses never confirmed, or unsubscribed."),
+    )
+    counters_deleted = models.PositiveIntegerField(
+        default=0, help_text=_("Rate-limit counters past every window.")
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+        indexes = [models.Index(fields=["-started_at"], name="retention_run_latest")]
+
+    def __str__(self):
+        return f"Retention run of {self.started_at:%Y-%m-%d %H:%M}"
+
+    def summary(self, *, dry_run: bool = False) -> str:
+        """The run in words, for the command's output and the job's result."""
+        verb = "Would delete" if dry_run else "Deleted"
+        anonymise = "would anonymise" if dry_run else "anonymised"
+        counters = (
+            "" if dry_run else f" and {self.counters_deleted} rate-limit counters"
+        )
+        return "\n".join(
+            [
+                f"{verb} {self.unconfirmed_deleted} unconfirmed signatures{counters}.",
+                f"{verb} {self.subscribers_deleted} newsletter addresses "
+                "(unconfirmed or unsubscribed).",
+                f"Personal data {anonymise}: {self.closed_anonymised} signatures "
+                f"of closed petitions, {self.paper_batches_anonymised} paper "
+                f"batches, {self.invalidated_anonymised} invalidated signatures.",
+            ]
+        )

@@ -33,6 +33,7 @@ from petitions.models import Petition
 from . import exports, fraud, metrics, system_status
 from .dashboard import petition_dashboard
 from .forms import BulkInvalidationForm
+from .selectors import retention_run_latest
 
 
 def _admin_context(request, *, title: str) -> dict:
@@ -68,6 +69,8 @@ def dashboard(request, slug=None):
         "threshold": settings.FRAUD_ALERT_THRESHOLD,
         # The newsletter's list: counts only, never an address.
         "subscribers": subscriber_totals(),
+        # Numbers only: what the last retention run deleted, and when.
+        "retention": retention_run_latest(),
     }
     return TemplateResponse(request, "admin/organising/dashboard.html", context)
 

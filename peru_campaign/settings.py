@@ -287,6 +287,10 @@ SIGN_RATE_BURST = env.int("SIGN_RATE_BURST", default=20)
 SIGN_RATE_BURST_SECONDS = env.int("SIGN_RATE_BURST_SECONDS", default=60)
 SIGN_RATE_SUSTAINED = env.int("SIGN_RATE_SUSTAINED", default=200)
 SIGN_RATE_SUSTAINED_SECONDS = env.int("SIGN_RATE_SUSTAINED_SECONDS", default=3600)
+# Confirmation e-mails to one mailbox (all its +tags, at any domain) per
+# window, whatever the form; past it the request is taken but not e-mailed.
+MAILBOX_EMAIL_LIMIT = env.int("MAILBOX_EMAIL_LIMIT", default=8)
+MAILBOX_EMAIL_WINDOW_SECONDS = env.int("MAILBOX_EMAIL_WINDOW_SECONDS", default=86400)
 # Key for the hash of signers' IP addresses (never stored in clear). Defaults
 # to one derived from the secret key; set it to keep hashes stable across a
 # secret-key rotation.
@@ -326,8 +330,11 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # invalidation can be undone for this many days.
 FRAUD_ALERT_THRESHOLD = env.int("FRAUD_ALERT_THRESHOLD", default=50)
 BULK_INVALIDATION_UNDO_DAYS = env.int("BULK_INVALIDATION_UNDO_DAYS", default=7)
-# Unconfirmed signatures are deleted after this many days (privacy notice).
+# Unconfirmed signatures are deleted after this many days, and signers'
+# personal data this many months after their petition closed (the privacy
+# notice says so: change both together). organising.services.retention_run.
 SIGNATURE_PENDING_RETENTION_DAYS = 30
+SIGNATURE_RETENTION_MONTHS = 6
 
 # ------------------------------------------------------------------------------
 # Security headers and HTTPS

@@ -10,6 +10,11 @@ at most a tenth of a window of extra memory of old hits.
 
 One statement per request, whatever the number of limits: it bumps each
 limit's current bucket and reads the buckets before it.
+
+Besides the per-client limits there is one per mailbox: confirmation e-mails
+to one mailbox (core.email_addresses.mailbox_key, so every +tag of it, at
+any domain) are limited, so nobody can flood a person's inbox by signing or
+subscribing with their address.
 """
 
 import datetime
@@ -22,7 +27,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from core.client_ip import client_ip
+from core.client_ip import client_key
+from core.email_addresses import mailbox_key
 
 from .models import RateLimitCounter
 
@@ -45,6 +51,33 @@ def sign_limits() -> list[Limit]:
     ]
 
 
+def mailbox_limits() -> list[Limit]:
+    return [
+        Limit(
+            "emails",
+            settings.MAILBOX_EMAIL_LIMIT,
+            settings.MAILBOX_EMAIL_WINDOW_SECONDS,
+        )
+    ]
+
+
+def counters_kept_seconds() -> int:
+    """How long a counter matters: the longest window and the bucket before it."""
+    longest = max(limit.window_seconds for limit in sign_limits() + mailbox_limits())
+    return longest + _bucket_seconds(Limit("", 0, longest))
+
+
+def mailbox_hit(*, email: str) -> "Hit":
+    """The count of one e-mail to this address's mailbox. The counter's key is
+    a keyed hash, so the counters table holds no address."""
+    digest = hmac.new(
+        settings.IP_HASH_KEY, f"mailbox:{mailbox_key(email)}".encode(), hashlib.sha256
+    ).hexdigest()
+    return Hit(
+        scope="mailbox", client=digest[:32], limits=mailbox_limits(), name="mail"
+    )
+
+
 def ip_hash(ip: str) -> str:
     """A keyed hash of an IP address: cheap (one HMAC), and useless without the key."""
     digest = hmac.new(settings.IP_HASH_KEY, ip.encode(), hashlib.sha256).hexdigest()
@@ -52,7 +85,8 @@ def ip_hash(ip: str) -> str:
 
 
 def request_ip_hash(request) -> str:
-    return ip_hash(client_ip(request))
+    """The hash every limit and the fraud watch key on: an IPv6 client's /64."""
+    return ip_hash(client_key(request))
 
 
 BUCKETS = 10
@@ -80,16 +114,22 @@ class Hit:
     scope: str
     client: str
     limits: list[Limit]
+    # The prefix of the CTEs' names, so that two counts share one statement.
+    name: str = "rate"
 
     def count(self, now=None) -> int | None:
         """Count this request alone; seconds to wait if over a limit, else None."""
         sql, params, counted = self.sql(now)
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH {sql} SELECT key, start, hits FROM rate_hits", params)
+            cursor.execute(
+                f"WITH {sql} SELECT key, start, hits FROM {self.name}_hits", params
+            )
             return counted.wait(cursor.fetchall())
 
-    def sql(self, now=None) -> tuple[str, list, "_Counted"]:
-        """CTEs `rate_hits` (key, start, hits) and `rate_allowed` (ok), and params."""
+    def sql(self, now=None, *, only_if: str = "true") -> tuple[str, list, "_Counted"]:
+        """CTEs `<name>_hits` (key, start, hits) and `<name>_allowed` (ok), and
+        params. The request is counted only where the SQL `only_if` holds (a
+        condition on earlier CTEs), but the window is read either way."""
         now = now or timezone.now()
         epoch = int(now.timestamp())
         rows = []
@@ -116,24 +156,25 @@ class Hit:
             params += [key, limit.max_hits]
         # The history query reads the table as it was before this statement,
         # which is why it stops short of the bucket being bumped.
+        name = self.name
         sql = f"""
-            rate_bumped AS (
+            {name}_bumped AS (
                 INSERT INTO {table} (key, window_start, hits)
-                VALUES {values_sql}
+                SELECT * FROM (VALUES {values_sql}) AS bump WHERE {only_if}
                 ON CONFLICT (key, window_start)
                 DO UPDATE SET hits = {table}.hits + 1
                 RETURNING key, window_start, hits
             ),
-            rate_hits AS (
+            {name}_hits AS (
                 SELECT key, extract(epoch FROM window_start)::bigint AS start, hits
-                FROM rate_bumped
+                FROM {name}_bumped
                 UNION ALL
                 SELECT key, extract(epoch FROM window_start)::bigint, hits
                 FROM {table} WHERE {history_sql}
             ),
-            rate_allowed AS (
+            {name}_allowed AS (
                 SELECT coalesce(bool_and(counted.total <= max_hits), true) AS ok
-                FROM (SELECT key, sum(hits) AS total FROM rate_hits GROUP BY key)
+                FROM (SELECT key, sum(hits) AS total FROM {name}_hits GROUP BY key)
                     AS counted
                 JOIN (VALUES {limits_sql}) AS rate_limits (key, max_hits)
                 USING (key)
@@ -153,7 +194,7 @@ class _Counted:
             hits_by_key.setdefault(key, {})[int(start)] = hits
         wait = None
         for key, start, bucket, limit in self.rows:
-            buckets = hits_by_key[key]
+            buckets = hits_by_key.get(key, {})
             if sum(buckets.values()) > limit.max_hits:
                 wait = max(
                     wait or 0,

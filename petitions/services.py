@@ -102,6 +102,12 @@ def signature_create(
 
     With `rate_limit`, the request is counted in the same statement, and if a
     limit is exceeded nothing is stored and ratelimit.RateLimited is raised.
+
+    The e-mail counts against its mailbox's limit (ratelimit.mailbox_hit),
+    in the same statement too. Past it the signature is stored all the same,
+    with no e-mail due: the signer sees the usual "check your inbox", and
+    signing again once the window has passed sends the link (a repeat). A
+    refusal would tell whoever typed the address that it had been used.
     """
     if (petition is None) == (petition_slug is None):
         raise TypeError("signature_create needs a petition or a petition_slug")
@@ -114,7 +120,7 @@ def signature_create(
     # Encrypted and indexed here, in Python (core.encryption): the statement
     # below takes the stored values as they are.
     email_normalised = encryption.email_index(cleaned["email"])
-    signature_id, petition_id = _signature_insert_unless_signed(
+    signature_id, petition_id, may_email = _signature_insert_unless_signed(
         {
             "full_name": encryption.encrypt(cleaned["full_name"]),
             "email": encryption.encrypt(cleaned["email"]),
@@ -133,6 +139,7 @@ def signature_create(
         },
         petition_key=petition.pk if petition is not None else petition_slug,
         rate_limit=rate_limit,
+        mailbox=ratelimit.mailbox_hit(email=cleaned["email"]),
         now=now,
     )
     if petition_id is None:
@@ -146,6 +153,8 @@ def signature_create(
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
     if signature_id is None:
         petition = petition or Petition.objects.get(pk=petition_id)
+        if not may_email:
+            return SignOutcome.REPEAT_IGNORED
         return _signature_repeat(petition=petition, email_normalised=email_normalised)
     return SignOutcome.CREATED
 
@@ -168,18 +177,25 @@ SIGNATURE_INSERT_COLUMNS = (
     "ip_hash",
     "source",
     "created_at",
-    # The confirmation e-mail is due at once (petitions.outbox sends it).
+    # The confirmation e-mail is due at once (petitions.outbox sends it),
+    # unless its mailbox has had its share (ratelimit.mailbox_hit).
     "email_due_at",
 )
 
 
 def _signature_insert_unless_signed(
-    values: dict, *, petition_key: int | str, rate_limit: ratelimit.Hit | None, now
-) -> tuple[int | None, int | None]:
+    values: dict,
+    *,
+    petition_key: int | str,
+    rate_limit: ratelimit.Hit | None,
+    mailbox: ratelimit.Hit,
+    now,
+) -> tuple[int | None, int | None, bool]:
     """Insert the row (`values` by SIGNATURE_INSERT_COLUMNS) into the open
-    petition with this id or slug, its confirmation e-mail due. Returns (the
-    new row's id, or None if this address has signed; the petition's id, or
-    None if it is not open).
+    petition with this id or slug, its confirmation e-mail due unless the
+    `mailbox` limit is reached. Returns (the new row's id, or None if this
+    address has signed; the petition's id, or None if it is not open; whether
+    the mailbox may be e-mailed).
 
     One statement (the sign POST's hot path): the petition's lookup, the rate
     limit's counting and the row, together or not at all, in one round trip
@@ -197,6 +213,12 @@ def _signature_insert_unless_signed(
     if rate_limit is not None:
         rate_sql, params, counted = rate_limit.sql(now)
         rate_sql += ","
+    # A request the client limit refuses e-mails nobody: not counted.
+    mail_sql, mail_params, _counted = mailbox.sql(
+        now, only_if="(SELECT ok FROM rate_allowed)" if rate_limit else "true"
+    )
+    rate_sql += f"{mail_sql},"
+    params += mail_params
     sql = _signature_insert_sql(
         rate_limited=rate_limit is not None, by_slug=isinstance(petition_key, str)
     )
@@ -213,7 +235,7 @@ def _signature_insert_unless_signed(
         if wait is not None:
             raise ratelimit.RateLimited(wait)
     by_kind = {row[0]: row[2] for row in fetched if row[0] != "rate"}
-    return by_kind.get("signed"), by_kind.get("petition")
+    return by_kind.get("signed"), by_kind.get("petition"), bool(by_kind["mailbox"])
 
 
 @functools.cache
@@ -223,10 +245,13 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     accepting, _params = accepting_petition_sql(None)
     # Each row names what it carries: ("rate", key, start, hits) per rate-limit
     # window, ("petition", NULL, id) if the petition is open, ("signed",
-    # NULL, id) if the row was stored.
+    # NULL, id) if the row was stored, ("mailbox", NULL, 1 or 0) whether its
+    # mailbox may be e-mailed.
     select = (
         "SELECT 'petition', NULL::text, id, NULL::bigint FROM open_petition "
-        "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed"
+        "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed "
+        "UNION ALL SELECT 'mailbox', NULL::text, ok::int, NULL::bigint "
+        "FROM mail_allowed"
     )
     if rate_limited:
         select = f"SELECT 'rate', key, start, hits FROM rate_hits UNION ALL {select}"
@@ -245,7 +270,7 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
                    %s::text, %s::text, %s::varchar, %s::varchar, %s::varchar,
                    %s::text, %s::boolean, %s::boolean, %s::varchar,
                    %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
-                   %s::timestamptz
+                   CASE WHEN (SELECT ok FROM mail_allowed) THEN %s::timestamptz END
             FROM open_petition
             WHERE {allowed}
             ON CONFLICT (petition_id, email_normalised) DO NOTHING
@@ -591,13 +616,13 @@ def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> i
     """Delete the personal data of every signature of petitions closed before a date.
 
     The privacy notice promises this six months after a petition closes; the
-    caller (`manage.py anonymise_signatures`) passes the date. Status,
-    country and dates stay, so the counts by day and by country, and the
-    public total, do not change. Works in batches, each its own transaction,
-    so a large petition never holds long locks. Returns the number of
-    signatures anonymised (or, with `dry_run`, that would be).
+    retention run (organising.services.retention_run) and `manage.py
+    anonymise_signatures` pass the date. Status, country and dates stay, so
+    the counts by day and by country, and the public total, do not change.
+    Works in batches, each its own transaction, so a large petition never
+    holds long locks. Returns the number of signatures anonymised (or, with
+    `dry_run`, that would be).
     """
-    now = now or timezone.now()
     signatures = (
         Signature.objects.filter(
             petition__in=petitions_closed_before(closed_before),
@@ -606,6 +631,46 @@ def signatures_anonymise(*, closed_before, dry_run: bool = False, now=None) -> i
         # Withdrawal already deleted their personal data.
         .exclude(status=Signature.Status.WITHDRAWN)
     )
+    return _signatures_anonymise_in_batches(
+        signatures, dry_run=dry_run, now=now or timezone.now()
+    )
+
+
+def signatures_invalidated_anonymise(
+    *, invalidated_before, dry_run: bool = False, now=None
+) -> int:
+    """Delete the personal data of signatures invalidated before a time.
+
+    The retention run passes the end of the undo window
+    (BULK_INVALIDATION_UNDO_DAYS): until then an invalidation can be undone
+    and the signature counted again; after it, nothing needs the person's
+    details. They stay invalidated and out of the counts. Returns the number
+    anonymised (or, with `dry_run`, that would be).
+    """
+    signatures = Signature.objects.filter(
+        status=Signature.Status.INVALIDATED,
+        invalidated_at__lt=invalidated_before,
+        anonymised_at__isnull=True,
+    )
+    return _signatures_anonymise_in_batches(
+        signatures, dry_run=dry_run, now=now or timezone.now()
+    )
+
+
+def signatures_unconfirmed_delete(*, created_before, dry_run: bool = False) -> int:
+    """Delete signatures never confirmed and made before `created_before`
+    (their link has expired: the privacy notice's 30 days). They were never
+    counted, so no count changes. Returns the number deleted (or that would be)."""
+    pending = Signature.objects.filter(
+        status=Signature.Status.PENDING, created_at__lt=created_before
+    )
+    if dry_run:
+        return pending.count()
+    _deleted, by_model = pending.delete()
+    return by_model.get(Signature._meta.label, 0)
+
+
+def _signatures_anonymise_in_batches(signatures: QuerySet, *, dry_run, now) -> int:
     if dry_run:
         return signatures.count()
     total = 0

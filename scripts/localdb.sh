@@ -70,6 +70,31 @@ pick_owner() {
   fi
 }
 
+# What the server may write to its log: never a supporter's data. An error
+# names its constraint only: "terse" drops the DETAIL line, which quotes the
+# key (an e-mail address, on a duplicate), and "panic" keeps the failing
+# statement's text out; no statement, duration or parameter is ever logged.
+# Written at every start and reloaded, so an older cluster takes it too.
+write_log_privacy() {
+  cat >"$data_dir/log_privacy.conf" <<CONF
+# Written by scripts/localdb.sh at every start: edit it there.
+log_error_verbosity = terse
+log_min_error_statement = panic
+log_statement = 'none'
+log_min_duration_statement = -1
+log_min_duration_sample = -1
+log_statement_sample_rate = 0
+log_transaction_sample_rate = 0
+log_parameter_max_length = 0
+log_parameter_max_length_on_error = 0
+log_lock_waits = off
+CONF
+  chown "$owner" "$data_dir/log_privacy.conf" 2>/dev/null || true
+  if ! grep -q "^include_if_exists = 'log_privacy.conf'" "$data_dir/postgresql.conf"; then
+    echo "include_if_exists = 'log_privacy.conf'" >>"$data_dir/postgresql.conf"
+  fi
+}
+
 is_running() {
   [ -f "$data_dir/postmaster.pid" ] && run_as_owner "$pg_ctl" -D "$data_dir" status >/dev/null 2>&1
 }
@@ -98,9 +123,12 @@ CONF
   fi
   mkdir -p "$sock_dir"
   chown "$owner" "$sock_dir" 2>/dev/null || true
+  write_log_privacy
   if ! is_running; then
     run_as_owner "$pg_ctl" -D "$data_dir" -l "$log_file" -w -t 60 start >/dev/null \
       || { tail -n 20 "$log_file" >&2; exit 1; }
+  else
+    run_as_owner "$pg_ctl" -D "$data_dir" reload >/dev/null
   fi
   if ! "$psql" -h "$sock_dir" -U "$db_user" -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
@@ -114,6 +142,7 @@ CONF
 run() {
   pick_owner
   [ -f "$data_dir/PG_VERSION" ] || { echo "localdb: no cluster yet; run $0 start first" >&2; exit 1; }
+  write_log_privacy
   # Take over from a server that `start` left running in the background.
   if is_running; then run_as_owner "$pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null; fi
   local postgres

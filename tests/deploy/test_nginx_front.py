@@ -5,6 +5,7 @@ small HTTP server on a Unix socket that answers with the caching headers each
 test needs and counts what reaches it. No database: nothing here is Django's.
 """
 
+import contextlib
 import gzip
 import http.client
 import json
@@ -95,19 +96,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def front():
+@contextlib.contextmanager
+def nginx_front(make_upstream, *, prefix: str):
+    """nginx as `make run` renders it, in front of `make_upstream(socket path)`
+    (a socketserver on the Unix socket nginx proxies to), in a folder of its
+    own. Yields (port, upstream, serve_dir, nginx process)."""
     (ROOT / "var").mkdir(exist_ok=True)
     # Under the project, not /tmp: nginx's workers (www-data when root) must
     # reach the socket and the static files.
-    serve_dir = Path(tempfile.mkdtemp(prefix="test-front-", dir=ROOT / "var"))
+    serve_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=ROOT / "var"))
     serve_dir.chmod(0o755)
     static = serve_dir / "static"
     static.mkdir()
-    (static / HASHED_CSS).write_text("body { color: black }\n" * 50)
-    (static / f"{HASHED_CSS}.br").write_bytes(b"brotli bytes")
-    (static / f"{HASHED_CSS}.gz").write_bytes(b"gzip bytes")
-    (static / "plain.css").write_text("p {}\n")
     port = free_port()
     conf_dir = render(
         {
@@ -118,7 +118,7 @@ def front():
         }
     )
     socket_path = serve_dir / "run" / "gunicorn.sock"
-    upstream = Upstream(str(socket_path))
+    upstream = make_upstream(str(socket_path))
     socket_path.chmod(0o770)
     shutil.chown(socket_path, group=(serve_dir / "run").group())
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
@@ -134,19 +134,33 @@ def front():
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield port, upstream
-    nginx.terminate()
-    nginx.wait(10)
-    upstream.shutdown()
-    upstream.server_close()
-    shutil.rmtree(serve_dir, ignore_errors=True)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port, upstream, serve_dir, nginx
+    finally:
+        if nginx.poll() is None:
+            nginx.terminate()
+            nginx.wait(10)
+        upstream.shutdown()
+        upstream.server_close()
+        shutil.rmtree(serve_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def front():
+    with nginx_front(Upstream, prefix="test-front-") as (port, upstream, serve, _):
+        static = serve / "static"
+        (static / HASHED_CSS).write_text("body { color: black }\n" * 50)
+        (static / f"{HASHED_CSS}.br").write_bytes(b"brotli bytes")
+        (static / f"{HASHED_CSS}.gz").write_bytes(b"gzip bytes")
+        (static / "plain.css").write_text("p {}\n")
+        yield port, upstream
 
 
 def get(port, path, headers=None, method="GET", body=None):

@@ -3,8 +3,9 @@
 The privacy notice (content/pages/privacy.toml) promises that six months after
 a petition closes, the names, e-mail addresses and postcodes of everyone who
 signed it are deleted (names written on paper batches too), leaving only
-anonymous totals. Schedule this daily
-(cron, systemd timer) with the date six months back:
+anonymous totals. The job worker does this every hour by itself
+(organising.services.retention_run, through purge_expired_data); this
+command does it now, for any date, for example six months back:
 
     manage.py anonymise_signatures --closed-before "$(date -d '6 months ago' +%F)"
 

@@ -1,53 +1,31 @@
-"""Delete what the privacy notice says we do not keep.
+"""Apply the retention rules of the privacy notice (organising.services.retention_run).
 
-- signatures never confirmed, SIGNATURE_PENDING_RETENTION_DAYS after signing;
-- rate-limit counters older than a day;
+- signatures never confirmed, SIGNATURE_PENDING_RETENTION_DAYS after signing,
+  when their link has expired;
+- the personal data of signatures of petitions closed SIGNATURE_RETENTION_MONTHS
+  ago, and the names on their paper batches;
+- the personal data of invalidated signatures, once the invalidation can no
+  longer be undone (BULK_INVALIDATION_UNDO_DAYS);
 - newsletter subscriptions never confirmed, and unsubscribed addresses, the
-  same number of days after (newsletters.services.subscribers_purge).
+  same number of days after (newsletters.services.subscribers_purge);
+- rate-limit counters past every window.
 
-The job worker runs it every hour (organising.tasks.purge_expired_data), in
-development and production alike; finished jobs are pruned there too
-(core.tasks.remove_old_jobs). Run it by hand with --dry-run to see the count.
+The job worker runs the same service every hour (organising.tasks.
+purge_expired_data), in development and production alike, and each run is
+recorded for the dashboard. Run it by hand with --dry-run to see the counts.
 """
 
-import datetime
-
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from newsletters.services import subscribers_purge
-from petitions import ratelimit
-from petitions.models import Signature
+from organising.services import retention_run
 
 
 class Command(BaseCommand):
-    help = "Delete unconfirmed signatures and old rate-limit counters."
+    help = "Apply the privacy notice's retention rules now."
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args, dry_run, **options):
-        cutoff = timezone.now() - datetime.timedelta(
-            days=settings.SIGNATURE_PENDING_RETENTION_DAYS
-        )
-        pending = Signature.objects.filter(
-            status=Signature.Status.PENDING, created_at__lt=cutoff
-        )
-        if dry_run:
-            self.stdout.write(f"Would delete {pending.count()} unconfirmed signatures.")
-            self.stdout.write(
-                f"Would delete {subscribers_purge(dry_run=True)} newsletter "
-                "addresses (unconfirmed or unsubscribed)."
-            )
-            return
-        deleted, _ = pending.delete()
-        counters = ratelimit.purge_expired(older_than_seconds=86400)
-        subscribers = subscribers_purge()
-        self.stdout.write(
-            f"Deleted {deleted} unconfirmed signatures and {counters} rate-limit "
-            "counters."
-        )
-        self.stdout.write(
-            f"Deleted {subscribers} newsletter addresses (unconfirmed or unsubscribed)."
-        )
+        run = retention_run(dry_run=dry_run)
+        self.stdout.write(run.summary(dry_run=dry_run))
