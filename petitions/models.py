@@ -542,7 +542,22 @@ class AddressRangeField(models.CharField):
         return "cidr"
 
 
-class BlockedEmailDomain(models.Model):
+class BlockListEntry(models.Model):
+    """What every entry of a block list carries beside what it blocks."""
+
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why it is blocked, for the other organisers."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class BlockedEmailDomain(BlockListEntry):
     """A surge switch: nothing is stored from an e-mail address at this domain
     or any of its subdomains (signatures and newsletter subscriptions), and
     the sender is answered as if it had been. Edited in the admin, whose
@@ -557,15 +572,8 @@ class BlockedEmailDomain(models.Model):
             "(mail.mailinator.com)."
         ),
     )
-    note = models.CharField(
-        _("note"),
-        max_length=300,
-        blank=True,
-        help_text=_("Why it is blocked, for the other organisers."),
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(BlockListEntry.Meta):
         verbose_name = _("blocked e-mail domain")
         ordering = ["domain"]
         constraints = [
@@ -581,7 +589,7 @@ class BlockedEmailDomain(models.Model):
         return self.domain
 
 
-class BlockedAddressRange(models.Model):
+class BlockedAddressRange(BlockListEntry):
     """A surge switch: nothing is stored from a request whose address is in
     this range (signatures and newsletter subscriptions), and the sender is
     answered as if it had been. The address is only compared, never kept.
@@ -595,15 +603,8 @@ class BlockedAddressRange(models.Model):
             "203.0.113.7, 203.0.113.0/24, 2001:db8::/32."
         ),
     )
-    note = models.CharField(
-        _("note"),
-        max_length=300,
-        blank=True,
-        help_text=_("Why it is blocked, for the other organisers."),
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(BlockListEntry.Meta):
         verbose_name = _("blocked address range")
         ordering = ["cidr"]
         indexes = [
