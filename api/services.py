@@ -224,13 +224,19 @@ def osdi_signer(payload) -> dict:
 
 
 def signature_record_from_partner(
-    *, petition: Petition, token: ApiToken, payload, now=None
+    *,
+    petition: Petition,
+    token: ApiToken,
+    payload,
+    client_ip: str | None = None,
+    now=None,
 ) -> str:
     """Record a signature sent by a partner; returns the source it was given.
 
     Raises OsdiProblem for anything refused. The outcome (new, repeat,
-    ignored) is deliberately not returned: the response must be the same
-    whether or not the address had signed before.
+    ignored, blocked) is deliberately not returned: the response must be the
+    same whether or not the address had signed before. `client_ip` is the
+    partner's server, checked against the blocked address ranges only.
     """
     signer = osdi_signer(payload)
     wait = ratelimit.hit(
@@ -257,6 +263,7 @@ def signature_record_from_partner(
                 # The partner's server is not the signer: its address would
                 # make every signature it sends look like one person's.
                 ip_hash="",
+                client_ip=client_ip,
                 source=source,
                 now=now,
             )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from core.client_ip import client_ip
 from petitions import selectors
 from petitions.models import Petition, SignatureCount
 
@@ -257,7 +258,7 @@ def record_signature_helper(request, slug, token):
             400, "INVALID_JSON", _("The body is not valid JSON.")
         ) from None
     source = services.signature_record_from_partner(
-        petition=petition, token=token, payload=payload
+        petition=petition, token=token, payload=payload, client_ip=client_ip(request)
     )
     now = osdi.osdi_date(timezone.now())
     return osdi.hal_response(

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from core.client_ip import client_ip
 from core.fetch_metadata import cross_origin_protected
 from core.forms import form_add_validation_error
 from petitions import ratelimit, selectors, services, validators
@@ -116,6 +117,7 @@ def widget_sign(request, slug):
                 email=data["email"],
                 country=data["country"],
                 ip_hash=ip_hash,
+                client_ip=client_ip(request),
                 source=widget_source(partner),
             )
         except ValidationError as error:

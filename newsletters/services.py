@@ -22,6 +22,7 @@ from core.email_addresses import clean_email
 from core.emails import site_language
 from core.encryption import email_index, email_indexes
 from petitions import ratelimit
+from petitions import selectors as petition_selectors
 from petitions.models import Signature
 
 from .emails import issue_message, issue_render
@@ -152,7 +153,11 @@ def subscriber_from_signature(*, signature: Signature, now=None) -> Subscriber |
 
 
 def subscriber_subscribe(
-    *, email: str, language: str | None = None, now=None
+    *,
+    email: str,
+    language: str | None = None,
+    client_ip: str | None = None,
+    now=None,
 ) -> Subscriber | None:
     """Start a subscription from the form: a pending subscriber and a
     confirmation e-mail (double opt-in), queued in the same transaction.
@@ -161,10 +166,13 @@ def subscriber_subscribe(
     e-mail, and repeat requests send at most SIGNATURE_MAX_REPEAT_EMAILS
     confirmation e-mails, so nobody can flood an inbox. The caller shows the
     same page whatever happened. Returns the subscriber, or None if the
-    request was ignored.
+    request was ignored: that includes an address at a blocked e-mail domain
+    or a request from a blocked `client_ip` (nothing stored, nothing sent).
     """
     now = now or timezone.now()
     email = clean_email(email)
+    if petition_selectors.sender_blocked(email=email, client_ip=client_ip):
+        return None
     email_normalised = email_index(email)
     language = site_language(language or translation_language())
     with transaction.atomic():

@@ -17,6 +17,7 @@ from django.views.generic.dates import (
     YearArchiveView,
 )
 
+from core.client_ip import client_ip
 from core.fetch_metadata import cross_origin_protected
 from core.signed_links import id_from_token, link_problem
 from petitions import ratelimit
@@ -117,7 +118,9 @@ def subscribe(request):
         return response
     if form.is_valid():
         services.subscriber_subscribe(
-            email=form.cleaned_data["email"], language=get_language()
+            email=form.cleaned_data["email"],
+            language=get_language(),
+            client_ip=client_ip(request),
         )
         # The same page whatever happened: it never tells who is on the list.
         return check_inbox

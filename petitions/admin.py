@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,8 +13,15 @@ from core.admin_mixins import (
     search_by_address,
 )
 
-from . import services
-from .models import Petition, Signature, SigningPause, SiteBanner
+from . import services, validators
+from .models import (
+    BlockedAddressRange,
+    BlockedEmailDomain,
+    Petition,
+    Signature,
+    SigningPause,
+    SiteBanner,
+)
 
 
 @admin.register(Petition)
@@ -129,3 +137,38 @@ class SiteBannerAdmin(TranslationAdmin):
     list_display = ["text", "is_active", "updated_at"]
     list_editable = ["is_active"]
     fields = ["text", "is_active"]
+
+
+# The block lists: each entry is cleaned to the form the sign statement
+# compares (a lower-case ASCII domain, a network without host bits), and a
+# mistyped one is refused with a message saying what to type.
+class BlockedEmailDomainForm(forms.ModelForm):
+    class Meta:
+        model = BlockedEmailDomain
+        fields = ["domain", "note"]
+
+    def clean_domain(self):
+        return validators.clean_blocked_domain(self.cleaned_data["domain"])
+
+
+class BlockedAddressRangeForm(forms.ModelForm):
+    class Meta:
+        model = BlockedAddressRange
+        fields = ["cidr", "note"]
+
+    def clean_cidr(self):
+        return validators.clean_address_range(self.cleaned_data["cidr"])
+
+
+@admin.register(BlockedEmailDomain)
+class BlockedEmailDomainAdmin(admin.ModelAdmin):
+    form = BlockedEmailDomainForm
+    list_display = ["domain", "note", "created_at"]
+    search_fields = ["domain", "note"]
+
+
+@admin.register(BlockedAddressRange)
+class BlockedAddressRangeAdmin(admin.ModelAdmin):
+    form = BlockedAddressRangeForm
+    list_display = ["cidr", "note", "created_at"]
+    search_fields = ["note"]

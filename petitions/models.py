@@ -1,7 +1,7 @@
 """Petitions, their signatures, and the sharded counts shown to the public."""
 
 from django.conf import settings
-from django.contrib.postgres.indexes import BrinIndex
+from django.contrib.postgres.indexes import BrinIndex, GistIndex
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -537,3 +537,113 @@ class SiteBanner(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class AddressRangeField(models.CharField):
+    """A PostgreSQL cidr column (an IPv4 or IPv6 network), which Django has no
+    field for. The database itself refuses a malformed range; the form's
+    message comes from validators.clean_address_range."""
+
+    description = _("IPv4 or IPv6 address range (CIDR)")
+
+    def __init__(self, *args, **kwargs):
+        # Room for the longest IPv6 network; the type is cidr, not varchar.
+        kwargs.setdefault("max_length", 43)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection):
+        return "cidr"
+
+    def cast_db_type(self, connection):
+        return "cidr"
+
+
+class BlockListEntry(models.Model):
+    """What every entry of a block list carries beside what it blocks."""
+
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why it is blocked, for the other organisers."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class BlockedEmailDomain(BlockListEntry):
+    """A surge switch: nothing is stored from an e-mail address at this domain
+    or any of its subdomains (signatures and newsletter subscriptions), and
+    the sender is answered as if it had been. Edited in the admin, whose
+    change log records who added or removed what, and when."""
+
+    domain = models.CharField(
+        _("domain"),
+        max_length=253,
+        unique=True,
+        help_text=_(
+            "For example mailinator.com. Its subdomains are blocked too "
+            "(mail.mailinator.com)."
+        ),
+    )
+
+    class Meta(BlockListEntry.Meta):
+        verbose_name = _("blocked e-mail domain")
+        ordering = ["domain"]
+        constraints = [
+            # The sign statement compares it with the address's own domain,
+            # already in lower case.
+            models.CheckConstraint(
+                condition=models.Q(domain=models.functions.Lower("domain")),
+                name="blocked_email_domain_lower_case",
+            )
+        ]
+
+    def __str__(self):
+        return self.domain
+
+
+class BlockedAddressRange(BlockListEntry):
+    """A surge switch: nothing is stored from a request whose address is in
+    this range (signatures and newsletter subscriptions), and the sender is
+    answered as if it had been. The address is only compared, never kept.
+    Edited in the admin, whose change log records who changed what."""
+
+    cidr = AddressRangeField(
+        _("address range"),
+        unique=True,
+        help_text=_(
+            "An address or a range in CIDR notation, IPv4 or IPv6: "
+            "203.0.113.7, 203.0.113.0/24, 2001:db8::/32."
+        ),
+    )
+
+    class Meta(BlockListEntry.Meta):
+        verbose_name = _("blocked address range")
+        ordering = ["cidr"]
+        indexes = [
+            # Answers "which range holds this address" (<<=) without a scan.
+            GistIndex(
+                fields=["cidr"],
+                name="blocked_range_cidr_gist",
+                opclasses=["inet_ops"],
+            )
+        ]
+
+    def __str__(self):
+        return self.cidr
+
+
+def blocked_sender_sql() -> str:
+    """An SQL condition, true when the sender is on a block list: its two
+    parameters are the e-mail's domain and its parent domains (a text array,
+    see validators.email_domain_suffixes) and the client's address (inet, or NULL when
+    there is none to check)."""
+    return (
+        "(EXISTS (SELECT 1 FROM petitions_blockedemaildomain"
+        " WHERE domain = ANY(%s::varchar[]))"
+        " OR EXISTS (SELECT 1 FROM petitions_blockedaddressrange"
+        " WHERE %s::inet <<= cidr))"
+    )

@@ -11,6 +11,7 @@ rest is plain ORM.
 from django.db import connection
 from django.db.models import F, Max, Q, Sum
 
+from . import validators
 from .models import (
     PAPER_BATCH_TABLE,
     Petition,
@@ -18,6 +19,7 @@ from .models import (
     SignatureCount,
     SigningPause,
     SiteBanner,
+    blocked_sender_sql,
     public_petition_sql,
 )
 
@@ -182,3 +184,17 @@ def signing_pause_message(petition: Petition) -> str | None:
 def site_banners() -> list[SiteBanner]:
     """The banners shown on every public page now."""
     return list(SiteBanner.objects.filter(is_active=True).order_by("pk"))
+
+
+def sender_blocked(*, email: str, client_ip: str | None = None) -> bool:
+    """Whether the address's domain (or a domain above it) or the client's
+    address is on a block list; the same rule as the sign statement's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {blocked_sender_sql()}",
+            [
+                validators.email_domain_suffixes(email),
+                validators.client_address(client_ip or ""),
+            ],
+        )
+        return cursor.fetchone()[0]

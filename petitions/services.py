@@ -29,6 +29,7 @@ from .models import (
     Signature,
     SignatureCount,
     accepting_petition_sql,
+    blocked_sender_sql,
 )
 
 # Reads live in selectors; these two are re-exported for existing callers.
@@ -44,6 +45,8 @@ class SignOutcome(enum.Enum):
     REPEAT_CONFIRMED = "repeat_confirmed"
     REPEAT_IGNORED = "repeat_ignored"
     HONEYPOT = "honeypot"
+    # From a blocked e-mail domain or address range: nothing stored or sent.
+    BLOCKED = "blocked"
 
 
 def petition_refusal_message(petition: Petition, now=None) -> str:
@@ -84,6 +87,7 @@ def signature_create(
     show_publicly: bool = False,
     consent_language: str | None = None,
     ip_hash: str = "",
+    client_ip: str | None = None,
     source: str = "",
     rate_limit: ratelimit.Hit | None = None,
     now=None,
@@ -108,6 +112,11 @@ def signature_create(
     with no e-mail due: the signer sees the usual "check your inbox", and
     signing again once the window has passed sends the link (a repeat). A
     refusal would tell whoever typed the address that it had been used.
+
+    From an e-mail domain or a `client_ip` on a block list, nothing is stored
+    or sent and the outcome is BLOCKED, which the caller answers like any
+    other (docs/organisers.md says why). The address is compared in the same
+    statement and never stored.
     """
     if (petition is None) == (petition_slug is None):
         raise TypeError("signature_create needs a petition or a petition_slug")
@@ -120,7 +129,7 @@ def signature_create(
     # Encrypted and indexed here, in Python (core.encryption): the statement
     # below takes the stored values as they are.
     email_normalised = encryption.email_index(cleaned["email"])
-    signature_id, petition_id, may_email = _signature_insert_unless_signed(
+    signature_id, petition_id, may_email, blocked = _signature_insert_unless_signed(
         {
             "full_name": encryption.encrypt(cleaned["full_name"]),
             "email": encryption.encrypt(cleaned["email"]),
@@ -138,6 +147,10 @@ def signature_create(
             "email_due_at": now,
         },
         petition_key=petition.pk if petition is not None else petition_slug,
+        sender=[
+            validators.email_domain_suffixes(cleaned["email"]),
+            validators.client_address(client_ip or ""),
+        ],
         rate_limit=rate_limit,
         mailbox=ratelimit.mailbox_hit(email=cleaned["email"]),
         now=now,
@@ -151,6 +164,8 @@ def signature_create(
         if petition.is_accepting_signatures(now) and paused is not None:
             raise ValidationError(paused, code="paused")
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
+    if blocked:
+        return SignOutcome.BLOCKED
     if signature_id is None:
         petition = petition or Petition.objects.get(pk=petition_id)
         if not may_email:
@@ -187,15 +202,18 @@ def _signature_insert_unless_signed(
     values: dict,
     *,
     petition_key: int | str,
+    sender: list,
     rate_limit: ratelimit.Hit | None,
     mailbox: ratelimit.Hit,
     now,
-) -> tuple[int | None, int | None, bool]:
+) -> tuple[int | None, int | None, bool, bool]:
     """Insert the row (`values` by SIGNATURE_INSERT_COLUMNS) into the open
     petition with this id or slug, its confirmation e-mail due unless the
-    `mailbox` limit is reached. Returns (the new row's id, or None if this
-    address has signed; the petition's id, or None if it is not open; whether
-    the mailbox may be e-mailed).
+    `mailbox` limit is reached, unless the sender (blocked_sender_sql's
+    parameters) is on a block list. Returns (the new row's id, or None if
+    this address has signed or is blocked; the petition's id, or None if it
+    is not open; whether the mailbox may be e-mailed; whether the sender is
+    blocked).
 
     One statement (the sign POST's hot path): the petition's lookup, the rate
     limit's counting and the row, together or not at all, in one round trip
@@ -223,7 +241,7 @@ def _signature_insert_unless_signed(
         rate_limited=rate_limit is not None, by_slug=isinstance(petition_key, str)
     )
     _accepting, accepting_params = accepting_petition_sql(now)
-    params += [petition_key, *accepting_params]
+    params += [*sender, petition_key, *accepting_params]
     # Plain Python values, which psycopg adapts itself: Django's per-field
     # preparation (and a model instance) would only cost time on the hot path.
     params += [values[column] for column in SIGNATURE_INSERT_COLUMNS]
@@ -235,7 +253,12 @@ def _signature_insert_unless_signed(
         if wait is not None:
             raise ratelimit.RateLimited(wait)
     by_kind = {row[0]: row[2] for row in fetched if row[0] != "rate"}
-    return by_kind.get("signed"), by_kind.get("petition"), bool(by_kind["mailbox"])
+    return (
+        by_kind.get("signed"),
+        by_kind.get("petition"),
+        bool(by_kind["mailbox"]),
+        "blocked" in by_kind,
+    )
 
 
 @functools.cache
@@ -244,11 +267,14 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     allowed = "(SELECT ok FROM rate_allowed)" if rate_limited else "true"
     accepting, _params = accepting_petition_sql(None)
     # Each row names what it carries: ("rate", key, start, hits) per rate-limit
-    # window, ("petition", NULL, id) if the petition is open, ("signed",
-    # NULL, id) if the row was stored, ("mailbox", NULL, 1 or 0) whether its
-    # mailbox may be e-mailed.
+    # window, ("petition", NULL, id) if the petition is open, ("blocked",
+    # NULL, id) if the sender is on a block list, ("signed", NULL, id) if the
+    # row was stored, ("mailbox", NULL, 1 or 0) whether its mailbox may be
+    # e-mailed.
     select = (
         "SELECT 'petition', NULL::text, id, NULL::bigint FROM open_petition "
+        "UNION ALL SELECT 'blocked', NULL::text, id, NULL::bigint "
+        "FROM open_petition WHERE blocked "
         "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed "
         "UNION ALL SELECT 'mailbox', NULL::text, ok::int, NULL::bigint "
         "FROM mail_allowed"
@@ -260,7 +286,7 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     # The casts name the types of values that are not in a VALUES list.
     return f"""
         open_petition AS (
-            SELECT id FROM petitions_petition
+            SELECT id, {blocked_sender_sql()} AS blocked FROM petitions_petition
             WHERE {"slug" if by_slug else "id"} = %s AND {accepting}
         ),
         signed AS (
@@ -272,7 +298,7 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
                    %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
                    CASE WHEN (SELECT ok FROM mail_allowed) THEN %s::timestamptz END
             FROM open_petition
-            WHERE {allowed}
+            WHERE {allowed} AND NOT open_petition.blocked
             ON CONFLICT (petition_id, email_normalised) DO NOTHING
             RETURNING id
         )

@@ -4,6 +4,7 @@ Used by the form (for messages next to each field) and by the services (so a
 command or admin action cannot store what the form would refuse).
 """
 
+import ipaddress
 import re
 import unicodedata
 
@@ -146,3 +147,91 @@ def clean_signer(
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+# The block lists (models.BlockedEmailDomain, BlockedAddressRange): what
+# organisers type into the admin, and what a request is compared with.
+
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain in lower case, internationalised names in their ASCII
+    (punycode) form, so that both spellings of one domain compare equal."""
+    domain = unicodedata.normalize("NFC", domain).strip().lower().rstrip(".")
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+def clean_blocked_domain(value: str) -> str:
+    """A domain to block, as the sign statement compares it; or a
+    ValidationError saying what to type instead."""
+    domain = (value or "").strip().lower()
+    # People paste an address or a wildcard; the domain is what they mean.
+    domain = domain.rpartition("@")[2].removeprefix("*.").removeprefix(".")
+    domain = ascii_domain(domain)
+    labels = domain.split(".")
+    if (
+        len(labels) < 2
+        or len(domain) > 253
+        or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+    ):
+        raise ValidationError(
+            _(
+                "Enter a domain name such as mailinator.com (no spaces, no "
+                "http://, at least one dot)."
+            ),
+            code="invalid_domain",
+        )
+    return domain
+
+
+def email_domain_suffixes(email: str) -> list[str]:
+    """The address's domain and each domain above it, the parameter of
+    models.blocked_sender_sql: a.b.example.org gives a.b.example.org,
+    b.example.org, example.org and org."""
+    labels = ascii_domain(email.rpartition("@")[2]).split(".")
+    return [".".join(labels[start:]) for start in range(len(labels))]
+
+
+def clean_address_range(value: str) -> str:
+    """An IPv4 or IPv6 address or network in CIDR notation, as PostgreSQL's
+    cidr type stores it; or a ValidationError saying what to type instead."""
+    text = (value or "").strip()
+    try:
+        network = ipaddress.ip_network(text)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValidationError(
+                _(
+                    "Enter an address or a range in CIDR notation, such as "
+                    "203.0.113.0/24 or 2001:db8::/32."
+                ),
+                code="invalid_range",
+            ) from None
+        # Bits set after the prefix: say which range that would be rather
+        # than guess whether the address or the range was meant.
+        raise ValidationError(
+            _("%(typed)s has bits set after its prefix; the range is %(network)s."),
+            code="host_bits_set",
+            params={"typed": text, "network": str(loose)},
+        ) from None
+    return str(network)
+
+
+def client_address(ip: str) -> str | None:
+    """The client's address to compare with the blocked ranges, or None when
+    the request carries none that parses (it is then checked by e-mail
+    domain alone). An IPv4 address written as IPv6 (::ffff:a.b.c.d) is
+    compared as the IPv4 address it is."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)

@@ -19,6 +19,7 @@ from django.views.decorators.http import (
 )
 from django_countries import countries
 
+from core.client_ip import client_ip
 from core.fetch_metadata import cross_origin_protected
 from core.forms import form_add_validation_error
 from core.http_cache import render_shared
@@ -161,6 +162,7 @@ def petition_sign(request, slug):
                 wants_updates=data["wants_updates"],
                 show_publicly=data["show_publicly"],
                 ip_hash=ip_hash,
+                client_ip=client_ip(request),
                 source=sources.source_for_request(request, data["source"]),
                 rate_limit=rate_limit,
             )
