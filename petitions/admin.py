@@ -127,13 +127,13 @@ class SignatureAdmin(
 # The surge switches. The admin's own change log (LogEntry, under "Recent
 # actions" and each object's history) records who switched what, and when.
 @admin.register(SigningPause)
-class SigningPauseAdmin(TranslationAdmin):
+class SigningPauseAdmin(ListFilterLookupsOnlyAdminMixin, TranslationAdmin):
     list_display = ["__str__", "created_at"]
     fields = ["petition", "message"]
 
 
 @admin.register(SiteBanner)
-class SiteBannerAdmin(TranslationAdmin):
+class SiteBannerAdmin(ListFilterLookupsOnlyAdminMixin, TranslationAdmin):
     list_display = ["text", "is_active", "updated_at"]
     list_editable = ["is_active"]
     fields = ["text", "is_active"]
@@ -161,14 +161,14 @@ class BlockedAddressRangeForm(forms.ModelForm):
 
 
 @admin.register(BlockedEmailDomain)
-class BlockedEmailDomainAdmin(admin.ModelAdmin):
+class BlockedEmailDomainAdmin(ListFilterLookupsOnlyAdminMixin, admin.ModelAdmin):
     form = BlockedEmailDomainForm
     list_display = ["domain", "note", "created_at"]
     search_fields = ["domain", "note"]
 
 
 @admin.register(BlockedAddressRange)
-class BlockedAddressRangeAdmin(admin.ModelAdmin):
+class BlockedAddressRangeAdmin(ListFilterLookupsOnlyAdminMixin, admin.ModelAdmin):
     form = BlockedAddressRangeForm
     list_display = ["cidr", "note", "created_at"]
     search_fields = ["note"]
