@@ -114,6 +114,7 @@ def widget_sign(request, slug):
                 full_name=data["full_name"],
                 email=data["email"],
                 country=data["country"],
+                name_withheld=data["name_withheld"],
                 ip_hash=ip_hash,
                 source=widget_source(partner),
             )

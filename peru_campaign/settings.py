@@ -287,7 +287,7 @@ IP_HASH_KEY = env.str(
     "IP_HASH_KEY", default=hashlib.sha256(f"ip-hash:{SECRET_KEY}".encode()).hexdigest()
 ).encode()
 # The version of the consent wording on the sign form; bump it when it changes.
-SIGNATURE_CONSENT_VERSION = "2026-12-v2"
+SIGNATURE_CONSENT_VERSION = "2026-12-v3"
 # How long a confirmation link works, and how many repeat e-mails one address
 # can trigger by signing again.
 SIGNATURE_CONFIRM_MAX_AGE_DAYS = env.int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", default=30)

@@ -11,6 +11,8 @@ rest is plain ORM.
 from django.db import connection
 from django.db.models import Max, Sum
 
+from core.email_addresses import normalise_email
+
 from .models import (
     PAPER_BATCH_TABLE,
     Petition,
@@ -129,4 +131,27 @@ def petition_public_signers(petition: Petition) -> list[Signature]:
         petition.signatures.shown_publicly()
         .order_by("-confirmed_at")
         .only("full_name", "country", "petition_id")[:PUBLIC_SIGNERS_SHOWN]
+    )
+
+
+def petition_names_withheld_count(petition: Petition) -> int:
+    """Confirmed signers who asked to be counted without their name being
+    handed over: the delivery pack states the number."""
+    return (
+        Signature.objects.confirmed()
+        .filter(petition=petition, name_withheld=True)
+        .count()
+    )
+
+
+def signatures_of_address(*, email: str):
+    """Every signature held for this e-mail address, newest first, with its
+    petition: what a supporter's own page shows and changes.
+
+    The one place the supporters' rights find a signer by address.
+    """
+    return (
+        Signature.objects.filter(email_normalised=normalise_email(email))
+        .select_related("petition")
+        .order_by("-created_at", "-pk")
     )

@@ -74,6 +74,7 @@ def signature_create(
     postcode: str = "",
     wants_updates: bool = False,
     show_publicly: bool = False,
+    name_withheld: bool = False,
     consent_language: str | None = None,
     ip_hash: str = "",
     source: str = "",
@@ -113,6 +114,7 @@ def signature_create(
             "postcode": cleaned["postcode"],
             "wants_updates": wants_updates,
             "show_publicly": show_publicly,
+            "name_withheld": name_withheld,
             "consent_version": settings.SIGNATURE_CONSENT_VERSION,
             "consent_language": (consent_language or get_language() or "en")[:10],
             "ip_hash": ip_hash,
@@ -148,6 +150,7 @@ SIGNATURE_INSERT_COLUMNS = (
     "postcode",
     "wants_updates",
     "show_publicly",
+    "name_withheld",
     "consent_version",
     "consent_language",
     "ip_hash",
@@ -228,7 +231,7 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
                 (petition_id, {", ".join(SIGNATURE_INSERT_COLUMNS)})
             SELECT open_petition.id,
                    %s::varchar, %s::varchar, %s::varchar, %s::varchar,
-                   %s::varchar, %s::boolean, %s::boolean, %s::varchar,
+                   %s::varchar, %s::boolean, %s::boolean, %s::boolean, %s::varchar,
                    %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
                    %s::timestamptz
             FROM open_petition

@@ -462,3 +462,23 @@ def test_the_command_reports_a_file_it_cannot_write(petition, tmp_path):
             str(tmp_path / "missing-folder" / "x.csv"),
         )
     assert not SignatureExport.objects.exists()
+
+
+def test_the_delivery_list_leaves_out_a_withheld_name_and_its_postcode(petition):
+    ConfirmedSignatureFactory(
+        petition=petition,
+        full_name="Carmen Withheld",
+        country="PE",
+        postcode="PUNO 1",
+        name_withheld=True,
+        created_at=_at(2026, 3, 4, 9),
+    )
+    rows = _export(petition, "delivery")
+    assert "Carmen Withheld" not in str(rows) and "PUNO 1" not in str(rows)
+    assert rows[-1] == [
+        "(name withheld at the signer's request)",
+        "Peru",
+        "",
+        "2026-03-04",
+    ]
+    assert rows[1][0] == "José Huamán"
