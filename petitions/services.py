@@ -337,6 +337,26 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
     return True
 
 
+@transaction.atomic
+def signature_name_correct(*, signature_id: int, full_name: str) -> bool:
+    """Correct a signer's name, at their request (their own page). Checked as
+    the sign form checks it. Returns False if the signature holds no personal
+    data any more (withdrawn or anonymised)."""
+    full_name = validators.clean_full_name(full_name)
+    signature = (
+        Signature.objects.select_for_update()
+        .filter(pk=signature_id, email_normalised__isnull=False)
+        .exclude(status=Signature.Status.WITHDRAWN)
+        .first()
+    )
+    if signature is None:
+        return False
+    Signature.objects.filter(pk=signature.pk).update(full_name=full_name)
+    if signature.show_publicly:
+        _public_signers_changed(petition_ids=[signature.petition_id])
+    return True
+
+
 def _public_signers_changed(*, petition_ids) -> None:
     """Cached petition pages list recent public signers: drop them once the
     change is committed, so a name taken back leaves the page at once."""
