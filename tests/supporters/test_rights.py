@@ -13,8 +13,14 @@ from django.utils import timezone, translation
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import supporter_links
-from newsletters.models import Subscriber
+from newsletters.emails import (
+    issue_message,
+    issue_render,
+    subscription_confirm_message,
+)
+from newsletters.models import Issue, Subscriber
 from petitions import selectors as petition_selectors
+from petitions.emails import build_signature_email
 from petitions.models import Signature
 from supporters.models import SupporterRequest
 from supporters.tasks import send_supporter_link
@@ -281,3 +287,35 @@ def test_the_organisers_log_holds_no_personal_data(client, signature, admin_clie
     assert "Correction of the name" in text
     for personal in ("rosa", "Rosa", "nobody@", "PUNO", str(signature.pk)):
         assert personal not in re.sub(r"<[^>]+>", " ", text.split("<table")[1])
+
+
+def _my_data_links(message) -> list[str]:
+    bodies = [message.body, *(content for content, _type in message.alternatives)]
+    return [
+        found
+        for body in bodies
+        for found in re.findall(r"(?:/es)?/your-data/page/\?t=[\w:.\-]+", body)
+    ]
+
+
+def test_signers_emails_carry_a_link_to_their_own_page(client, signature):
+    message = build_signature_email(signature, "already_signed")
+    links = _my_data_links(message)
+    assert len(links) == 2  # text and HTML
+    assert all(link == f"/your-data/page/?t={_token(signature)}" for link in links)
+    assert client.get(links[0]).status_code == 200
+
+
+def test_newsletter_issues_and_confirmations_carry_the_subscribers_link(
+    subscriber,
+):
+    token = supporter_links.make_token(
+        kind=supporter_links.SUBSCRIBER, record_id=subscriber.pk
+    )
+    issue = Issue.objects.create(subject="News")
+    message = issue_message(
+        issue_render(issue, "es"), to=subscriber.email, subscriber_id=subscriber.pk
+    )
+    assert _my_data_links(message) == [f"/es/your-data/page/?t={token}"] * 2
+    confirm = subscription_confirm_message(subscriber)
+    assert _my_data_links(confirm) == [f"/es/your-data/page/?t={token}"] * 2
