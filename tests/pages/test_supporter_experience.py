@@ -244,7 +244,9 @@ def test_spanish_months_are_lower_case_after_a_title(client, campaign_content):
     assert "julio de 2024</time>" in html and "Julio de 2024</time>" not in html
 
 
-def test_the_privacy_notice_describes_the_rights_page_in_both_languages(client):
+def test_the_privacy_notice_describes_the_rights_page_in_both_languages(
+    client, campaign_content
+):
     english = client.get("/privacy/").content.decode()
     assert "Your rights over your data" in english
     assert 'href="/your-data/"' in english
