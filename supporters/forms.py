@@ -2,36 +2,23 @@
 the rules."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core import email_addresses
-from core.forms import PublicForm, honeypot_field
+from core.forms import PublicForm, clean_email_field, email_field, honeypot_field
 from petitions import validators
 
 
 class LinkRequestForm(PublicForm):
-    email = forms.CharField(
-        label=_("E-mail address"),
-        required=False,  # checked by clean_email, with our own messages
+    email = email_field(
         help_text=_(
             "If we hold anything about this address, we send a link to it. "
             "Only someone who can read that mailbox can open the page."
-        ),
-        widget=forms.EmailInput(
-            attrs={
-                "autocomplete": "email",
-                "maxlength": email_addresses.EMAIL_MAX_LENGTH,
-            }
-        ),
+        )
     )
     website = honeypot_field()
 
     def clean_email(self):
-        try:
-            return email_addresses.clean_email(self.cleaned_data.get("email", ""))
-        except ValidationError as error:
-            raise ValidationError(error.messages) from None
+        return clean_email_field(self.cleaned_data.get("email", ""))
 
 
 class NameForm(forms.Form):

@@ -9,15 +9,12 @@ from procrastinate.contrib.django import app
 
 from core import supporter_links
 from newsletters.models import Subscriber
+from newsletters.tasks import EmailNotSent
 from petitions.models import Signature
 
 from .emails import supporter_link_message
 
 logger = logging.getLogger(__name__)
-
-
-class EmailNotSent(Exception):
-    """The mail server failed; carries the error class, never an address."""
 
 
 @app.task(

@@ -30,6 +30,15 @@ pytestmark = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
+def _screenshots(page, name: str) -> None:
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        page.screenshot(
+            path=SCREENSHOTS / f"rights-{name}-{viewport['width']}.png",
+            full_page=True,
+        )
+
+
 def _page_link_from_the_worker(site) -> str:
     (job,) = ProcrastinateJob.objects.filter(
         task_name="supporters.tasks.send_supporter_link"
@@ -57,12 +66,7 @@ def test_a_supporter_sees_corrects_and_deletes_their_data(site, page, prefix):
     assert signature.name_withheld is True
 
     page.goto(f"{site}{prefix}/your-data/")
-    for viewport in (PHONE, DESKTOP):
-        page.set_viewport_size(viewport)
-        page.screenshot(
-            path=SCREENSHOTS / f"rights-request-{language}-{viewport['width']}.png",
-            full_page=True,
-        )
+    _screenshots(page, f"request-{language}")
     page.locator("#id_email").fill("rosa@example.org")
     page.locator("main form [type=submit]").click()
     page.wait_for_url(f"**{prefix}/your-data/sent/")
@@ -70,12 +74,7 @@ def test_a_supporter_sees_corrects_and_deletes_their_data(site, page, prefix):
     page.goto(_page_link_from_the_worker(site))
     body = page.locator("main")
     assert "Rosa Mamani" in body.inner_text()
-    for viewport in (PHONE, DESKTOP):
-        page.set_viewport_size(viewport)
-        page.screenshot(
-            path=SCREENSHOTS / f"rights-page-{language}-{viewport['width']}.png",
-            full_page=True,
-        )
+    _screenshots(page, f"page-{language}")
 
     page.locator("#id_full_name").fill("Rosa Mamani Quispe")
     page.locator("form[action$='/page/name/'] [type=submit]").click()
@@ -86,10 +85,7 @@ def test_a_supporter_sees_corrects_and_deletes_their_data(site, page, prefix):
 
     page.locator("form[action$='/page/delete/'] [type=submit]").click()
     page.wait_for_url("**/your-data/page/delete/?t=*")
-    page.screenshot(
-        path=SCREENSHOTS / f"rights-delete-{language}-{DESKTOP['width']}.png",
-        full_page=True,
-    )
+    _screenshots(page, f"delete-{language}")
     page.locator("main form [type=submit]").click()
     page.wait_for_load_state()
     signature.refresh_from_db()
