@@ -8,8 +8,16 @@ from petitions.forms import SignatureForm
 
 # What a small frame has room for. Postcode and the two opt-ins are optional
 # on the main form, so leaving them out asks nothing less of the signer; the
-# consent box and its wording are the main form's own.
-WIDGET_FIELDS = ("full_name", "email", "country", "consent", "website")
+# consent box and its wording are the main form's own, and so is the choice
+# to keep one's name out of the delivery, which the consent wording offers.
+WIDGET_FIELDS = (
+    "full_name",
+    "email",
+    "country",
+    "consent",
+    "name_withheld",
+    "website",
+)
 
 
 class WidgetSignatureForm(SignatureForm):
@@ -25,6 +33,7 @@ class WidgetSignatureForm(SignatureForm):
             "email",
             "country",
             "consent",
+            "name_withheld",
             # A new tab: the privacy notice would not fit in the frame.
             HTML(
                 '{% load i18n %}<p class="small"><a href="{% url "pages:detail" '

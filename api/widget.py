@@ -116,6 +116,7 @@ def widget_sign(request, slug):
                 full_name=data["full_name"],
                 email=data["email"],
                 country=data["country"],
+                name_withheld=data["name_withheld"],
                 ip_hash=ip_hash,
                 client_ip=client_ip(request),
                 source=widget_source(partner),

@@ -5,6 +5,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import email_addresses
+
 
 def honeypot_field() -> forms.CharField:
     """A field people never see (the templates hide it, as `website`): bots
@@ -14,6 +16,31 @@ def honeypot_field() -> forms.CharField:
         label=_("Leave this empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
+
+
+def email_field(*, help_text: str) -> forms.CharField:
+    """The e-mail address of a public form, checked by clean_email_field with
+    our own messages rather than Django's."""
+    return forms.CharField(
+        label=_("E-mail address"),
+        required=False,
+        help_text=help_text,
+        widget=forms.EmailInput(
+            attrs={
+                "autocomplete": "email",
+                "maxlength": email_addresses.EMAIL_MAX_LENGTH,
+            }
+        ),
+    )
+
+
+def clean_email_field(value: str) -> str:
+    """The address as email_addresses.clean_email tidies it, its problems as
+    the field's errors."""
+    try:
+        return email_addresses.clean_email(value)
+    except ValidationError as error:
+        raise ValidationError(error.messages) from None
 
 
 class PublicForm(forms.Form):

@@ -39,7 +39,12 @@ from core.admin_mixins import (
 from core.spreadsheets import spreadsheet_safe
 
 from . import services
-from .emails import UNSUBSCRIBE_PLACEHOLDER, issue_render, unsubscribe_url
+from .emails import (
+    MY_DATA_PLACEHOLDER,
+    UNSUBSCRIBE_PLACEHOLDER,
+    issue_render,
+    unsubscribe_url,
+)
 from .models import Delivery, Entry, EntrySource, Issue, Subscriber
 from .services import entry_publish, entry_unpublish
 
@@ -321,10 +326,14 @@ class IssueAdmin(TranslationAdmin):
         if fmt == "txt":
             body = f"Subject: {rendered.subject}\n\n{rendered.text}"
             return HttpResponse(
-                body.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+                body.replace(UNSUBSCRIBE_PLACEHOLDER, link).replace(
+                    MY_DATA_PLACEHOLDER, link
+                ),
                 content_type="text/plain; charset=utf-8",
             )
-        return HttpResponse(rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link))
+        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        # The preview's links go nowhere useful: no subscriber's page exists.
+        return HttpResponse(html.replace(MY_DATA_PLACEHOLDER, link))
 
     def send_test_view(self, request, pk):
         issue = self._issue(request, pk, send=True)

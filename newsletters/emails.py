@@ -19,10 +19,12 @@ from django.utils.translation import gettext as _
 from core.context_processors import site
 from core.emails import email_message, site_host, site_language, stable_message_id
 from core.markdown import render_markdown
+from core.supporter_links import SUBSCRIBER, supporter_page_url
 
 from .tokens import make_token
 
 UNSUBSCRIBE_PLACEHOLDER = "UNSUBSCRIBE-URL-PLACEHOLDER"
+MY_DATA_PLACEHOLDER = "MY-DATA-URL-PLACEHOLDER"
 
 
 def entry_language(entry, language: str) -> str:
@@ -76,6 +78,7 @@ def issue_render(issue, language: str) -> RenderedIssue:
             "entries": items,
             "news_url": f"{settings.SITE_URL}{reverse('newsletters:index')}",
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+            "my_data_url": MY_DATA_PLACEHOLDER,
         }
         text = render_to_string("newsletters/email/issue.txt", context)
         html = render_to_string("newsletters/email/issue.html", context)
@@ -114,10 +117,17 @@ def issue_message(
     """The issue for one subscriber, with RFC 8058 one-click unsubscribe headers
     and the delivery's stable Message-ID (the issue's id is in `rendered`)."""
     link = unsubscribe_url(subscriber_id, rendered.language)
+    my_data = supporter_page_url(
+        kind=SUBSCRIBER, record_id=subscriber_id, language=rendered.language
+    )
     return email_message(
         subject=rendered.subject,
-        text=rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link),
-        html=rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+        text=rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link).replace(
+            MY_DATA_PLACEHOLDER, my_data
+        ),
+        html=rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link).replace(
+            MY_DATA_PLACEHOLDER, my_data
+        ),
         to=to,
         connection=connection,
         headers={
@@ -145,6 +155,9 @@ def subscription_confirm_message(subscriber) -> EmailMultiAlternatives:
                 f"{settings.SITE_URL}{path}?t={make_token(subscriber.pk, 'confirm')}"
             ),
             "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
+            "my_data_url": supporter_page_url(
+                kind=SUBSCRIBER, record_id=subscriber.pk, language=language
+            ),
         }
         subject = _("Please confirm: campaign updates by e-mail")
         text = render_to_string("newsletters/email/confirm_subscription.txt", context)

@@ -279,6 +279,15 @@ def subscriber_unsubscribe(*, subscriber_id: int, now=None) -> bool:
     return True
 
 
+@transaction.atomic
+def subscriber_delete(*, subscriber_id: int) -> bool:
+    """Delete a subscriber and their deliveries, at their request (their own
+    page). Returns False if there was none."""
+    _cancel_queued([subscriber_id])
+    deleted, _rows = Subscriber.objects.filter(pk=subscriber_id).delete()
+    return bool(deleted)
+
+
 def subscriber_unsubscribe_address(
     *, email_normalised: str | list[str], now=None
 ) -> bool:

@@ -35,6 +35,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -235,6 +236,8 @@ def _confirmed_names(petition: Petition) -> Iterator[tuple[str, str]]:
         Signature.objects.confirmed()
         .filter(petition=petition)
         .exclude(full_name="")
+        # Counted in the totals; the pack says how many, never who.
+        .exclude(name_withheld=True)
         .order_by("confirmed_at", "pk")
         .values_list("full_name", "country")
         .iterator(chunk_size=FETCH_SIZE)
@@ -273,6 +276,18 @@ def _write_pack(file, *, petition: Petition) -> int:
             "date": today.isoformat(),
         }
     )
+    withheld = selectors.petition_names_withheld_count(petition)
+    if withheld:
+        writer.paragraph(
+            ngettext(
+                "%(count)s signer asked to be counted without their name being "
+                "handed over, so their name is not listed below.",
+                "%(count)s signers asked to be counted without their names being "
+                "handed over, so their names are not listed below.",
+                withheld,
+            )
+            % {"count": intcomma(withheld)}
+        )
     writer.heading(_("Signatures by country"), size=11)
     for code, count in by_country.items():
         writer.paragraph(f"{_country_name(code)}: {intcomma(count)}", after=0)

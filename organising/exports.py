@@ -183,13 +183,20 @@ LABELLED_SOURCES_SQL = """
     GROUP BY s.source
 """
 
+# A signer who asked to be counted without their name handed over keeps a
+# row (the list still adds up to the count) with this in place of the name,
+# and no postcode, which with the country and date could point to them.
+NAME_WITHHELD_CELL = "(name withheld at the signer's request)"
+
 # The name, postcode and e-mail leave the database as ciphertext (core.
 # encryption): _stream decrypts them, row by row, and makes them spreadsheet
-# safe in Python. Their positions in the row are DELIVERY_ENCRYPTED.
+# safe in Python (a value without the cipher's prefix, like the withheld
+# name's cell, passes through as it is). Their positions in the row are
+# DELIVERY_ENCRYPTED.
 _DELIVERY_COLUMNS = [
-    "s.full_name",
+    "CASE WHEN s.name_withheld THEN %(name_withheld_cell)s ELSE s.full_name END",
     _spreadsheet_safe("s.country_name"),
-    "s.postcode",
+    "CASE WHEN s.name_withheld THEN NULL ELSE s.postcode END",
     # A date, which COPY writes as YYYY-MM-DD under DateStyle ISO (_stream
     # sets it), with no formatting function to run per row.
     "(s.confirmed_at AT TIME ZONE %(tz)s)::date",
@@ -207,6 +214,7 @@ _DELIVERY_SQL = """
     SELECT {columns}
     FROM (
         SELECT s.id, s.full_name, s.postcode, s.email, s.confirmed_at,
+               s.name_withheld,
                coalesce(%(country_names_by_code)s ->> s.country, s.country)
                    AS country_name
         FROM petitions_signature AS s
@@ -261,6 +269,7 @@ def export_query(
     if with_emails:
         header.append("E-mail")
         columns.append("s.email")
+    params["name_withheld_cell"] = NAME_WITHHELD_CELL
     params["country_names_by_code"] = Jsonb(
         {country.code: str(country.name) for country in named}
     )

@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "pages",
     "petitions",
     "newsletters",
+    # Supporters' own rights (their page): reads petitions and newsletters.
+    "supporters",
     # The organisers' back office: above petitions and newsletters, which it reads.
     "organising",
     "reports",
@@ -311,11 +313,14 @@ SIGNER_DATA_KEY = _required_in_production(
     list,
 )
 # The version of the consent wording on the sign form; bump it when it changes.
-SIGNATURE_CONSENT_VERSION = "2026-12-v2"
+SIGNATURE_CONSENT_VERSION = "2026-12-v3"
 # How long a confirmation link works, and how many repeat e-mails one address
 # can trigger by signing again.
 SIGNATURE_CONFIRM_MAX_AGE_DAYS = env.int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", default=30)
 SIGNATURE_MAX_REPEAT_EMAILS = 3
+# How long the link to a supporter's own page (in every e-mail's footer, and
+# sent by the request form) works; an expired one says how to get another.
+SUPPORTER_LINK_MAX_AGE_DAYS = env.int("SUPPORTER_LINK_MAX_AGE_DAYS", default=30)
 # The signers' e-mail outbox (petitions.outbox): rows claimed per batch, how
 # long a claim holds before another worker may take it over (longer than a
 # batch takes to send), and how often an idle worker looks for due rows.

@@ -56,6 +56,7 @@ urlpatterns += i18n_patterns(
     path("news/", include("newsletters.urls")),
     path("reports/", include("reports.urls")),
     path("embed/", include("api.widget_urls")),
+    path("your-data/", include("supporters.urls")),
     # Last: campaign pages are addressed by slug at the top level.
     path("", include("pages.urls")),
     prefix_default_language=False,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.context_processors import site
 from core.emails import email_message, stable_message_id
+from core.supporter_links import SIGNATURE, supporter_page_url
 
 from .tokens import make_token
 
@@ -30,6 +31,16 @@ def signature_link(signature, purpose: str) -> str:
     return f"{settings.SITE_URL}{path}?t={make_token(signature.pk, purpose)}"
 
 
+def my_data_link(signature) -> str:
+    """The signer's own page (what we hold, correct, delete), in the footer of
+    every e-mail to them."""
+    return supporter_page_url(
+        kind=SIGNATURE,
+        record_id=signature.pk,
+        language=signature.consent_language or settings.LANGUAGE_CODE,
+    )
+
+
 def signer_context(signature) -> dict:
     """What every e-mail to a signer shows: who runs the campaign, the
     petition, their first name and their own withdraw link. Call it in the
@@ -43,6 +54,7 @@ def signer_context(signature) -> dict:
         "first_name": signature.public_first_name,
         "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
         "withdraw_url": signature_link(signature, "withdraw"),
+        "my_data_url": my_data_link(signature),
     }
 
 
@@ -64,7 +76,13 @@ def signature_message_id(*, signature_id: int, kind: str, number: int) -> str:
 # into a batch's shared copy and replaced per message. Random per process, so
 # no petition title or translation can contain one.
 _SLOT = secrets.token_hex(8)
-_PER_SIGNER = ("first_name", "confirm_url", "withdraw_url", "unsubscribe_url")
+_PER_SIGNER = (
+    "first_name",
+    "confirm_url",
+    "withdraw_url",
+    "unsubscribe_url",
+    "my_data_url",
+)
 _SLOTS = {name: f"slot{_SLOT}{name}" for name in _PER_SIGNER}
 
 
@@ -83,6 +101,7 @@ def _rendered(petition, kind: str, language: str, *, named: bool, updates: bool)
             "confirm_url": _SLOTS["confirm_url"],
             "withdraw_url": _SLOTS["withdraw_url"],
             "unsubscribe_url": _SLOTS["unsubscribe_url"] if updates else "",
+            "my_data_url": _SLOTS["my_data_url"],
             "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
         }
         return (
@@ -121,6 +140,7 @@ def build_signature_email(
                 if signature.wants_updates
                 else ""
             ),
+            "my_data_url": my_data_link(signature),
         }
     key = (
         petition.pk,

@@ -94,13 +94,22 @@ class SignatureForm(PublicForm):
     consent = forms.BooleanField(
         label=_(
             "I agree that the campaign keeps my signature for this petition and "
-            "delivers my name and country to the people it is addressed to, as "
-            "the privacy notice explains."
+            "delivers my name and country to the people it is addressed to "
+            "(unless I ask below for my name to be left out), as the privacy "
+            "notice explains."
         ),
         error_messages={"required": _("Tick this box so we can count your signature.")},
     )
     wants_updates = forms.BooleanField(
         label=_("Send me occasional campaign updates by e-mail."), required=False
+    )
+    name_withheld = forms.BooleanField(
+        label=_(
+            "Count my signature, but leave my name out of what is delivered to "
+            "the people this petition is addressed to."
+        ),
+        help_text=_("They are told how many signers asked for this, never who."),
+        required=False,
     )
     show_publicly = forms.BooleanField(
         label=_("Show my first name and country on this site."),
@@ -138,6 +147,7 @@ class SignatureForm(PublicForm):
                 '"privacy" %}">{% translate "Read how we keep your data safe" %}'
                 "</a></p>"
             ),
+            "name_withheld",
             "wants_updates",
             "show_publicly",
             "source",

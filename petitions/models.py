@@ -308,6 +308,18 @@ class Signature(models.Model):
     consent_language = models.CharField(max_length=10)
     wants_updates = models.BooleanField(default=False)
     show_publicly = models.BooleanField(default=False)
+    # "Count me, but don't hand over my name": the signature counts, and the
+    # delivery pack and the delivery list leave the name out. db_default so
+    # raw-SQL writers that predate the choice store "hand it over", as the
+    # consent they were given said.
+    name_withheld = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_(
+            "The signer asked to be counted without their name being handed "
+            "to the petition's targets."
+        ),
+    )
     # First-party campaign attribution (?source=newsletter-july, a partner's
     # widget, an API client): never a cookie, never a third party.
     source = models.CharField(

@@ -11,6 +11,8 @@ rest is plain ORM.
 from django.db import connection
 from django.db.models import F, Max, Q, Sum
 
+from core.encryption import email_indexes
+
 from . import validators
 from .models import (
     PAPER_BATCH_TABLE,
@@ -198,3 +200,26 @@ def sender_blocked(*, email: str, client_ip: str | None = None) -> bool:
             ],
         )
         return cursor.fetchone()[0]
+
+
+def petition_names_withheld_count(petition: Petition) -> int:
+    """Confirmed signers who asked to be counted without their name being
+    handed over: the delivery pack states the number."""
+    return (
+        Signature.objects.confirmed()
+        .filter(petition=petition, name_withheld=True)
+        .count()
+    )
+
+
+def signatures_of_address(*, email: str):
+    """Every signature held for this e-mail address, newest first, with its
+    petition: what a supporter's own page shows and changes.
+
+    The one place the supporters' rights find a signer by address.
+    """
+    return (
+        Signature.objects.filter(email_normalised__in=email_indexes(email))
+        .select_related("petition")
+        .order_by("-created_at", "-pk")
+    )

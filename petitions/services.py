@@ -85,6 +85,7 @@ def signature_create(
     postcode: str = "",
     wants_updates: bool = False,
     show_publicly: bool = False,
+    name_withheld: bool = False,
     consent_language: str | None = None,
     ip_hash: str = "",
     client_ip: str | None = None,
@@ -139,6 +140,7 @@ def signature_create(
             "postcode": encryption.encrypt(cleaned["postcode"]),
             "wants_updates": wants_updates,
             "show_publicly": show_publicly,
+            "name_withheld": name_withheld,
             "consent_version": settings.SIGNATURE_CONSENT_VERSION,
             "consent_language": (consent_language or get_language() or "en")[:10],
             "ip_hash": ip_hash,
@@ -187,6 +189,7 @@ SIGNATURE_INSERT_COLUMNS = (
     "postcode",
     "wants_updates",
     "show_publicly",
+    "name_withheld",
     "consent_version",
     "consent_language",
     "ip_hash",
@@ -294,7 +297,7 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
                 (petition_id, {", ".join(SIGNATURE_INSERT_COLUMNS)})
             SELECT open_petition.id,
                    %s::text, %s::text, %s::varchar, %s::varchar, %s::varchar,
-                   %s::text, %s::boolean, %s::boolean, %s::varchar,
+                   %s::text, %s::boolean, %s::boolean, %s::boolean, %s::varchar,
                    %s::varchar, %s::varchar, %s::varchar, %s::timestamptz,
                    CASE WHEN (SELECT ok FROM mail_allowed) THEN %s::timestamptz END
             FROM open_petition
@@ -397,6 +400,26 @@ def signature_withdraw(*, signature_id: int, now=None) -> bool:
         _public_signers_changed(petition_ids=[signature.petition_id])
     # The newsletter's list forgets the address too, by its own rules.
     signals.signature_withdrawn.send(Signature, email_normalised=email_normalised)
+    return True
+
+
+@transaction.atomic
+def signature_name_correct(*, signature_id: int, full_name: str) -> bool:
+    """Correct a signer's name, at their request (their own page). Checked as
+    the sign form checks it. Returns False if the signature holds no personal
+    data any more (withdrawn or anonymised)."""
+    full_name = validators.clean_full_name(full_name)
+    signature = (
+        Signature.objects.select_for_update()
+        .filter(pk=signature_id, email_normalised__isnull=False)
+        .exclude(status=Signature.Status.WITHDRAWN)
+        .first()
+    )
+    if signature is None:
+        return False
+    Signature.objects.filter(pk=signature.pk).update(full_name=full_name)
+    if signature.show_publicly:
+        _public_signers_changed(petition_ids=[signature.petition_id])
     return True
 
 

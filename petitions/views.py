@@ -161,6 +161,7 @@ def petition_sign(request, slug):
                 postcode=data["postcode"],
                 wants_updates=data["wants_updates"],
                 show_publicly=data["show_publicly"],
+                name_withheld=data["name_withheld"],
                 ip_hash=ip_hash,
                 client_ip=client_ip(request),
                 source=sources.source_for_request(request, data["source"]),

@@ -203,3 +203,11 @@ def test_the_snippet_is_an_iframe_with_a_link_inside(petition):
     assert english.endswith("</a></iframe>")
     assert 'src="https://standwithperu.example/es/embed/petitions/justice/' in spanish
     assert "/es/petitions/justice/" in spanish
+
+
+def test_the_widget_stores_the_choice_to_keep_the_name_out(client, petition):
+    page = client.get(WIDGET).content.decode()
+    assert 'name="name_withheld"' in page
+    response = client.post(SIGN, {**VALID, "name_withheld": "on"})
+    assert response.status_code == 303
+    assert Signature.objects.get().name_withheld is True

@@ -189,6 +189,7 @@ def test_sign_form_fields_are_labelled_and_say_what_to_autofill(site, page):
         "id_country",
         "id_postcode",
         "id_consent",
+        "id_name_withheld",
         "id_wants_updates",
         "id_show_publicly",
     ]

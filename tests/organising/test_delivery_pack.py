@@ -228,3 +228,17 @@ def test_without_the_font_file_the_pack_is_made_in_helvetica_with_a_warning(
     assert "fonts-dejavu-core" in caplog.text
     assert "Rosa Mamani" in _text(pdf)
     assert b"/BaseFont /Helvetica" in pdf
+
+
+def test_a_name_withheld_is_counted_but_left_out_of_the_pack_which_says_how_many(
+    petition,
+):
+    ConfirmedSignatureFactory(
+        petition=petition, full_name="Carmen Withheld", country="PE", name_withheld=True
+    )
+    recount(petition)
+    text = _text(_pack(petition)[1])
+    assert "Carmen Withheld" not in text
+    assert "Rosa Mamani" in text
+    assert "8 signatures in all: 3 confirmed online" in text
+    assert "1 signer asked to be counted without their name being handed" in text

@@ -488,3 +488,23 @@ def test_the_subscriber_export_is_in_the_export_log(client):
     assert record.petition is None
     assert record.row_count == 3
     assert record.finished
+
+
+def test_the_delivery_list_leaves_out_a_withheld_name_and_its_postcode(petition):
+    ConfirmedSignatureFactory(
+        petition=petition,
+        full_name="Carmen Withheld",
+        country="PE",
+        postcode="PUNO 1",
+        name_withheld=True,
+        created_at=_at(2026, 3, 4, 9),
+    )
+    rows = _export(petition, "delivery")
+    assert "Carmen Withheld" not in str(rows) and "PUNO 1" not in str(rows)
+    assert rows[-1] == [
+        "(name withheld at the signer's request)",
+        "Peru",
+        "",
+        "2026-03-04",
+    ]
+    assert rows[1][0] == "José Huamán"

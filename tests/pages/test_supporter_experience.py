@@ -211,8 +211,8 @@ def test_rewording_leaves_text_staff_rewrote(campaign_content):
 
 def test_last_updated_is_when_the_text_was_written_not_loaded(client, campaign_content):
     page = Page.objects.get(slug="privacy")
-    assert timezone.localdate(page.updated_at) == datetime.date(2026, 11, 26)
-    assert "26 November 2026" in client.get("/privacy/").content.decode()
+    assert timezone.localdate(page.updated_at) == datetime.date(2026, 12, 3)
+    assert "3 December 2026" in client.get("/privacy/").content.decode()
     page.body = "Edited by staff."
     page.save()
     call_command("load_campaign_content", verbosity=0)
@@ -243,3 +243,15 @@ def test_icons_and_manifest(client, campaign_content):
 def test_spanish_months_are_lower_case_after_a_title(client, campaign_content):
     html = client.get("/es/").content.decode()
     assert "julio de 2024</time>" in html and "Julio de 2024</time>" not in html
+
+
+def test_the_privacy_notice_describes_the_rights_page_in_both_languages(
+    client, campaign_content
+):
+    english = client.get("/privacy/").content.decode()
+    assert "Your rights over your data" in english
+    assert 'href="/your-data/"' in english
+    assert "leave my name out" in english
+    spanish = client.get("/es/privacy/").content.decode()
+    assert "Tus derechos sobre tus datos" in spanish
+    assert 'href="/es/your-data/"' in spanish

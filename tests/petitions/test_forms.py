@@ -21,6 +21,7 @@ def test_a_valid_sign_form_cleans_its_fields():
         "country": "pe",
         "postcode": "",
         "consent": True,
+        "name_withheld": False,
         "wants_updates": False,
         "show_publicly": False,
         "source": "",

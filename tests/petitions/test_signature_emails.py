@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from core.context_processors import site
-from petitions.emails import build_signature_email, signature_link
+from petitions.emails import build_signature_email, my_data_link, signature_link
 from tests.petitions.factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,7 @@ def _from_the_templates(signature, kind: str) -> tuple[str, str]:
             first_name=signature.public_first_name,
             petition_url=settings.SITE_URL + petition.get_absolute_url(),
             confirm_days=settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS,
+            my_data_url=my_data_link(signature),
         )
         return tuple(
             render_to_string(f"petitions/email/{kind}.{part}", context)

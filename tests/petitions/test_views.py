@@ -322,6 +322,8 @@ def test_confirmation_email_link_confirms_only_on_post(client, petition):
         "/petitions/confirm/",
         "/petitions/withdraw/",
         "/petitions/unsubscribe/",
+        # The signer's own page (supporters' rights), in every e-mail.
+        "/your-data/page/",
     }
     token = links["/petitions/confirm/"]
     # A mail scanner opening the link changes nothing.
