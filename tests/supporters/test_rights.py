@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core import supporter_links
+from core.encryption import email_index
 from newsletters.emails import (
     issue_message,
     issue_render,
@@ -40,7 +41,7 @@ def signature():
         petition=petition,
         full_name="Rosa Mamani",
         email="Rosa@Example.org",
-        email_normalised="rosa@example.org",
+        email_normalised=email_index("rosa@example.org"),
         country="PE",
         postcode="PUNO 1",
         wants_updates=True,
@@ -53,7 +54,7 @@ def signature():
 def subscriber(signature):
     return Subscriber.objects.create(
         email="Rosa@Example.org",
-        email_normalised="rosa@example.org",
+        email_normalised=email_index("rosa@example.org"),
         source=Subscriber.Source.SIGNER,
         status=Subscriber.Status.CONFIRMED,
         confirmed_at=timezone.now(),
