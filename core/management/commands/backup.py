@@ -1,8 +1,8 @@
 """Take a pgBackRest backup now (make backup).
 
-    python manage.py backup              incremental, or full when there is none
-    python manage.py backup --type full  full (or diff, incr)
-    python manage.py backup --info       when the last backup finished
+python manage.py backup              incremental, or full when there is none
+python manage.py backup --type full  full (or diff, incr)
+python manage.py backup --info       when the last backup finished
 """
 
 from django.core.management.base import BaseCommand, CommandError
