@@ -51,22 +51,26 @@ pgbackrest_bin() {
 locate() {
   pick_owner
   mkdir -p "$backup_root"
-  backup_root="$(cd "$backup_root" && pwd -P)"
-  # As localdb.sh does for the cluster: a checkout the server's user cannot
-  # reach (under /root, say) keeps its backups under /var/tmp, linked.
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u "$owner" -- test -x "$backup_root"; then
-    local outside name
-    outside="/var/tmp/peru-campaign-backup-$(printf '%s' "$backup_root" | md5sum | cut -c1-12)"
-    mkdir -p "$outside/pgbackrest" "$outside/backups"
-    for name in pgbackrest backups; do
-      [ -e "$backup_root/$name" ] || ln -s "$outside/$name" "$backup_root/$name"
-    done
-    backup_root="$outside"
-  fi
-  conf_dir="$backup_root/pgbackrest"
-  repo_dir="$backup_root/backups"
+  conf_dir="$(reach "$backup_root/pgbackrest")"
+  repo_dir="$(reach "$backup_root/backups")"
   # A production host names its own (/etc/pgbackrest/pgbackrest.conf, say).
   conf_file="${PGBACKREST_CONFIG:-$conf_dir/pgbackrest.conf}"
+}
+
+# Creates the folder PATH and prints its real path. As localdb.sh does for
+# the cluster: where the server's user cannot reach PATH (a checkout under
+# /root, say), the folder lives under /var/tmp and PATH links to it.
+reach() {
+  local path="$1" outside
+  mkdir -p "$(dirname "$path")"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u "$owner" -- test -x "$(dirname "$path")"; then
+    outside="/var/tmp/peru-campaign-$(basename "$path")-$(printf '%s' "$path" | md5sum | cut -c1-12)"
+    mkdir -p "$outside"
+    [ -e "$path" ] || ln -s "$outside" "$path"
+  else
+    mkdir -p "$path"
+  fi
+  (cd "$path" && pwd -P)
 }
 
 cipher_pass() {
@@ -186,9 +190,9 @@ restore() {
   locate
   local dir="${1:?usage: $0 restore DIR [TARGET_TIME]}" target="${2:-}"
   [ ! -e "$dir" ] || { echo "backup: $dir already exists; restore into a new folder" >&2; exit 1; }
+  dir="$(reach "$dir")"
   mkdir -p "$dir/data"
-  dir="$(cd "$dir" && pwd -P)"
-  chown "$owner" "$dir" "$dir/data"
+  chown "$owner:" "$dir" "$dir/data"
   chmod 700 "$dir/data"
   set_target "$target"
   pgbackrest_run --pg1-path="$dir/data" "${restore_options[@]}" restore
@@ -227,12 +231,14 @@ discard() {
   locate
   local dir="${1:?usage: $0 discard DIR}"
   [ -f "$dir/data/PG_VERSION" ] || { echo "backup: $dir holds no restored cluster" >&2; exit 1; }
+  local real
+  real="$(cd "$dir" && pwd -P)"
   [ "$(cd "$dir/data" && pwd -P)" != "$(cd "$data_dir" && pwd -P)" ] \
     || { echo "backup: $dir is the live cluster" >&2; exit 1; }
   if [ -f "$dir/data/postmaster.pid" ]; then
     run_as_owner "$pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
-  rm -rf "$dir"
+  rm -rf "$real" "$dir"
 }
 
 case "${1:-}" in

@@ -80,6 +80,8 @@ def cluster():
         for restored in folder.glob("restored*"):
             subprocess.run([ROOT / "scripts/backup.sh", "discard", restored], env=env)
         subprocess.run([ROOT / "scripts/localdb.sh", "stop"], env=env)
+        # The cluster may live under /var/tmp behind a link (localdb.sh).
+        shutil.rmtree((folder / "live").resolve(), ignore_errors=True)
         shutil.rmtree(folder, ignore_errors=True)
 
 
