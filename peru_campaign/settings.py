@@ -423,8 +423,9 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 }
 
 # ------------------------------------------------------------------------------
-# Backups: pgBackRest (core/backups.py, docs/operations.md). The worker takes
-# the first full backup, a weekly full and a daily differential one.
+# Backups: pgBackRest (core/backups.py, docs/operations.md). With
+# BACKUP_SCHEDULE the worker takes the first full backup, a weekly full and a
+# daily differential one.
 # ------------------------------------------------------------------------------
 # Without DATABASE_URL, the configuration scripts/backup.sh renders for the
 # local cluster (beside LOCALDB_DIR when that is set, as make faults does).
@@ -438,7 +439,9 @@ PGBACKREST_CONFIG = Path(
     env.str("PGBACKREST_CONFIG", default=_pgbackrest_config_default)
 )
 PGBACKREST_STANZA = env.str("PGBACKREST_STANZA", default="peru_campaign")
-BACKUP_SCHEDULE = env.bool("BACKUP_SCHEDULE", default=True)
+# Production's database usually has a host of its own, out of the worker's
+# reach; there its timers take the backups (deploy/systemd/pgbackrest-*).
+BACKUP_SCHEDULE = env.bool("BACKUP_SCHEDULE", default=DEVELOPMENT)
 
 # ------------------------------------------------------------------------------
 # Newsletter e-mail
