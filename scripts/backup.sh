@@ -128,7 +128,7 @@ archive_command = '$(pgbackrest_bin) --config=$conf_file --stanza=$stanza archiv
 archive_timeout = 60s
 wal_level = replica
 CONF
-    chown "$owner" "$data_dir/archive.conf" 2>/dev/null || true
+    chown "$owner:" "$data_dir/archive.conf" 2>/dev/null || true
   fi
 }
 
@@ -163,7 +163,7 @@ backup() {
 isolate() {
   local dir="$1"
   mkdir -p "$dir/run"
-  chown "$owner" "$dir/run"
+  chown "$owner:" "$dir/run"
   cat >"$dir/data/archive.conf" <<CONF
 # A restored copy: it does not archive into the live stanza.
 archive_mode = off
@@ -172,7 +172,7 @@ CONF
 unix_socket_directories = '$dir/run'
 listen_addresses = ''
 CONF
-  chown "$owner" "$dir/data/archive.conf"
+  chown "$owner:" "$dir/data/archive.conf"
 }
 
 # Sets restore_options for a target: none (the end of the archive), a time
@@ -219,7 +219,7 @@ restore_over_live() {
   kept="$root_dir/data.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
   mv "$data_dir" "$kept"
   mkdir -p "$data_dir"
-  chown "$owner" "$data_dir"
+  chown "$owner:" "$data_dir"
   chmod 700 "$data_dir"
   set_target "$target"
   pgbackrest_run "${restore_options[@]}" restore
