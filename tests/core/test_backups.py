@@ -20,6 +20,7 @@ from django.db import connection
 from django.test import override_settings
 
 from core import backups
+from core.tasks import backup_differential, backup_first, backup_full
 from petitions.models import Signature
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,15 @@ def test_restore_to_a_time_before_a_delete_brings_the_signatures_back(cluster):
 def test_a_backup_kind_pgbackrest_does_not_know_is_refused():
     with pytest.raises(ValueError, match="full, diff, incr"):
         backups.backup_create(kind="everything")
+
+
+@pytest.mark.parametrize("task", [backup_first, backup_full, backup_differential])
+def test_scheduled_backups_run_only_where_the_schedule_is_on(task, tmp_path):
+    missing = tmp_path / "pgbackrest.conf"
+    with override_settings(BACKUP_SCHEDULE=False, PGBACKREST_CONFIG=missing):
+        task(timestamp=0)
+    with (
+        override_settings(BACKUP_SCHEDULE=True, PGBACKREST_CONFIG=missing),
+        pytest.raises(backups.BackupError, match="No pgBackRest configuration"),
+    ):
+        task(timestamp=0)
