@@ -10,7 +10,7 @@ export PORT
 export DJANGO_ENV ?= development
 export DJANGO_SETTINGS_MODULE := peru_campaign.settings
 
-.PHONY: install db stop run faults test lint format bench lock clean staff system-packages-run system-packages-test
+.PHONY: install db stop run faults test lint format bench lock clean staff system-packages-run system-packages-test backup restore restore-drill
 
 $(BIN)/.installed: requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,26 @@ run: system-packages-run install db
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@# supervisord in the foreground: nginx on PORT, gunicorn, the worker, PostgreSQL.
 	PORT=$(PORT) BIN=$(BIN) scripts/serve.sh
+
+# Backups with pgBackRest (docs/operations.md). `make backup` takes one now
+# (TYPE=full|diff|incr; default incremental, or full when there is none).
+# `make restore` restores the latest state, or TARGET_TIME='2026-12-03
+# 17:00:00+00', into a new cluster in var/restore/<time> and starts it there;
+# RESTORE_OVER_LIVE=yes stops the live cluster and restores in its place.
+backup: install db
+	$(BIN)/python manage.py backup $(if $(TYPE),--type $(TYPE))
+
+restore: install
+	@if [ "$(RESTORE_OVER_LIVE)" = yes ]; then \
+	  scripts/backup.sh restore-over-live "$(TARGET_TIME)"; \
+	else \
+	  scripts/backup.sh restore "var/restore/$$(date -u +%Y%m%dT%H%M%SZ)" "$(TARGET_TIME)"; \
+	fi
+
+# Restores the latest backup into a scratch cluster and compares every table
+# with the live database; the last line says OK or FAILED.
+restore-drill: install db
+	$(BIN)/python manage.py restore_drill
 
 # Kills and starves the production shape on a spare port and checks that it
 # recovers by itself (docs/production.md). FAULTS_PORT=8690 by default.

@@ -1,4 +1,5 @@
-"""Housekeeping of the job queue itself, run by the Procrastinate worker.
+"""Housekeeping of the job queue itself, and the scheduled backups, run by the
+Procrastinate worker.
 
 Every worker defers these on schedule; PostgreSQL (procrastinate_periodic_defers,
 unique per task and time) lets one defer through per period however many
@@ -10,6 +11,8 @@ import logging
 from django.conf import settings
 from procrastinate import builtin_tasks
 from procrastinate.contrib.django import app
+
+from core import backups
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +72,29 @@ async def remove_old_jobs(context, timestamp: int) -> None:
             remove_cancelled=True,
             remove_aborted=True,
         )
+
+
+# Backups (core/backups.py). The first full backup follows a new cluster or
+# repository within minutes without holding up the site's start; then a full
+# one each Sunday and a differential one on the other nights, all at 03:00 in
+# the server's time, when fewest sign. pgBackRest's own lock keeps two from
+# overlapping; the queueing locks keep a backlog from piling up behind one.
+@app.periodic(cron="*/5 * * * *")
+@app.task(queue="backups", queueing_lock="backup_first")
+def backup_first(timestamp: int) -> None:
+    if settings.BACKUP_SCHEDULE:
+        backups.backup_create_first()
+
+
+@app.periodic(cron="0 3 * * 0")
+@app.task(queue="backups", queueing_lock="backup_full")
+def backup_full(timestamp: int) -> None:
+    if settings.BACKUP_SCHEDULE:
+        backups.backup_create(kind="full")
+
+
+@app.periodic(cron="0 3 * * 1-6")
+@app.task(queue="backups", queueing_lock="backup_differential")
+def backup_differential(timestamp: int) -> None:
+    if settings.BACKUP_SCHEDULE:
+        backups.backup_create(kind="diff")

@@ -479,6 +479,27 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 }
 
 # ------------------------------------------------------------------------------
+# Backups: pgBackRest (core/backups.py, docs/operations.md). With
+# BACKUP_SCHEDULE the worker takes the first full backup, a weekly full and a
+# daily differential one.
+# ------------------------------------------------------------------------------
+# Without DATABASE_URL, the configuration scripts/backup.sh renders for the
+# local cluster (beside LOCALDB_DIR when that is set, as make faults does).
+if env.str("DATABASE_URL", default=""):
+    _pgbackrest_config_default = "/etc/pgbackrest/pgbackrest.conf"
+elif env.str("LOCALDB_DIR", default=""):
+    _pgbackrest_config_default = str(LOCAL_DB_DIR / "backup/pgbackrest/pgbackrest.conf")
+else:
+    _pgbackrest_config_default = str(BASE_DIR / "var/pgbackrest/pgbackrest.conf")
+PGBACKREST_CONFIG = Path(
+    env.str("PGBACKREST_CONFIG", default=_pgbackrest_config_default)
+)
+PGBACKREST_STANZA = env.str("PGBACKREST_STANZA", default="peru_campaign")
+# Production's database usually has a host of its own, out of the worker's
+# reach; there its timers take the backups (deploy/systemd/pgbackrest-*).
+BACKUP_SCHEDULE = env.bool("BACKUP_SCHEDULE", default=DEVELOPMENT)
+
+# ------------------------------------------------------------------------------
 # Newsletter e-mail
 # ------------------------------------------------------------------------------
 # Messages per second across every worker, shared through PostgreSQL; set it to

@@ -121,6 +121,7 @@ work_mem = 16MB
 maintenance_work_mem = 256MB
 CONF
   fi
+  archiving
   mkdir -p "$sock_dir"
   chown "$owner" "$sock_dir" 2>/dev/null || true
   write_log_privacy
@@ -134,6 +135,28 @@ CONF
       "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
     "$psql" -h "$sock_dir" -U "$db_user" -d postgres -qc "CREATE DATABASE $db_name"
   fi
+  if command -v pgbackrest >/dev/null 2>&1; then
+    # archive_mode is read at start only: a server started before archiving
+    # was set up restarts once to take it.
+    if [ "$("$psql" -h "$sock_dir" -U "$db_user" -d postgres -tAc 'SHOW archive_mode')" = off ]; then
+      run_as_owner "$pg_ctl" -D "$data_dir" -l "$log_file" -m fast -w -t 60 restart >/dev/null
+    fi
+    "$here/scripts/backup.sh" stanza
+  fi
+}
+
+# Continuous WAL archiving with pgBackRest (scripts/backup.sh renders
+# archive.conf); a cluster created before it gains the include here. Without
+# pgBackRest nothing is archived, rather than WAL piling up unarchivable.
+archiving() {
+  grep -q "^include_if_exists = 'archive.conf'" "$data_dir/postgresql.conf" \
+    || echo "include_if_exists = 'archive.conf'" >>"$data_dir/postgresql.conf"
+  if command -v pgbackrest >/dev/null 2>&1; then
+    "$here/scripts/backup.sh" prepare
+  else
+    echo "localdb: pgbackrest not installed; WAL archiving off (scripts/system-packages.sh run)" >&2
+    echo "archive_mode = off" >"$data_dir/archive.conf"
+  fi
 }
 
 # Replaces this shell with the postmaster, so a supervisor sees its exit and
@@ -143,6 +166,7 @@ run() {
   pick_owner
   [ -f "$data_dir/PG_VERSION" ] || { echo "localdb: no cluster yet; run $0 start first" >&2; exit 1; }
   write_log_privacy
+  archiving
   # Take over from a server that `start` left running in the background.
   if is_running; then run_as_owner "$pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null; fi
   local postgres
@@ -166,6 +190,8 @@ pg_ctl="$(find_bin pg_ctl)"
 initdb="$(find_bin initdb)"
 psql="$(command -v psql || find_bin psql)"
 
+# Sourced by scripts/backup.sh for the cluster's paths and owner.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 case "${1:-}" in
   start) start ;;
   stop) stop ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a bare machine lacks for `make run` / `make test`:
-#   run   PostgreSQL, nginx (with the Brotli static module), make, python3-venv,
+#   run   PostgreSQL, pgBackRest, nginx (with the Brotli static module), make, python3-venv,
 #         the DejaVu fonts (delivery-pack PDF)
 #   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
 #   bench the run set, plus wrk and curl (make bench)
@@ -12,6 +12,8 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v make >/dev/null 2>&1 || need+=(make)
+# Backups: the WAL archive and restores (scripts/backup.sh).
+command -v pgbackrest >/dev/null 2>&1 || need+=(pgbackrest)
 # nginx fronts gunicorn (deploy/nginx/); the module serves the .br files that
 # collectstatic writes beside the .gz ones.
 [ -x /usr/sbin/nginx ] || need+=(nginx)

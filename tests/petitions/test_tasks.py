@@ -251,6 +251,9 @@ def test_housekeeping_is_scheduled_from_the_worker():
         "newsletters.tasks.newsletter_tick": "* * * * *",
         "organising.tasks.check_signature_anomalies": "5 * * * *",
         "organising.tasks.detect_milestones": "*/5 * * * *",
+        "core.tasks.backup_first": "*/5 * * * *",
+        "core.tasks.backup_full": "0 3 * * 0",
+        "core.tasks.backup_differential": "0 3 * * 1-6",
     }
 
 
