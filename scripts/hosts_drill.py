@@ -15,6 +15,8 @@ HAProxy load balancer on PORT in front of them (deploy/haproxy), then checks:
      time (PAGE_CACHE_SECONDS + PUBLIC_CACHE_SECONDS, docs/signing.md);
   3. one host killed (kill -9 every process of it) loses no signature: the
      balancer routes around it;
+  0. a signature is acknowledged only once the standby has it: with the
+     standby frozen (SIGSTOP) the sign POST waits, and answers once thawed;
   4. the primary killed with kill -9 under sign load, the standby promoted
      (the one step done by hand, as an operator would): the site answers again
      within 30 s, every program on both hosts ran on by itself, and every
@@ -30,12 +32,14 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 import django
 import faults
+import psycopg
 from django.conf import settings
 from django.db import connection
 from faults import report, request, results, wait_for
@@ -180,6 +184,51 @@ def start_balancer() -> subprocess.Popen:
         ["haproxy", "-db", "-f", conf],
         stdout=(HERE / "balancer.log").open("ab"),
         stderr=subprocess.STDOUT,
+    )
+
+
+# -- 0. a signature waits for the standby --------------------------------------
+
+
+def cluster_pids(socket_dir: str) -> list[int]:
+    postmaster = int(
+        (Path(socket_dir).parent / "data" / "postmaster.pid").read_text().split()[0]
+    )
+    return [postmaster, *descendants(postmaster)]
+
+
+def standby_holds_every_commit() -> None:
+    """Freeze the standby: a signature is then not acknowledged; thaw it: the
+    answer comes. So an accepted signature is on both clusters' disks."""
+    label = "0. a signature is acknowledged only once the standby has it"
+    with psycopg.connect(host=PRIMARY_SOCKET_DIR, user="peru", dbname="postgres") as db:
+        row = db.execute(
+            "SELECT sync_state, current_setting('synchronous_commit') "
+            "FROM pg_stat_replication"
+        ).fetchall()
+    standby = cluster_pids(str(Path(STANDBY_DIR).resolve() / "run"))
+    for pid in standby:
+        os.kill(pid, signal.SIGSTOP)
+    answer: list[int] = []
+    started = time.monotonic()
+    post = threading.Thread(
+        target=lambda: answer.append(
+            sign(f"sync-{time.time_ns()}@example.org", source="127.0.0.96")
+        )
+    )
+    post.start()
+    post.join(3)
+    waiting = post.is_alive()
+    for pid in standby:
+        os.kill(pid, signal.SIGCONT)
+    post.join(30)
+    took = time.monotonic() - started
+    report(
+        label,
+        row == [("sync", "on")] and waiting and answer == [303],
+        f"replication {row} (sync_state, synchronous_commit); with the standby "
+        f"frozen the sign POST was {'still waiting' if waiting else 'ANSWERED'} "
+        f"after 3 s; thawed, it answered {answer} after {took:.2f} s in all",
     )
 
 
@@ -397,15 +446,9 @@ def lose_a_host(signer: faults.Signer, host: Host) -> None:
 # -- 4. the primary lost --------------------------------------------------------
 
 
-def primary_pid() -> int:
-    data = Path(PRIMARY_SOCKET_DIR).parent / "data" / "postmaster.pid"
-    return int(data.read_text().split()[0])
-
-
 def fail_over(signer: faults.Signer, hosts: list[Host]) -> None:
     pids_before = {host.name: host.pids() for host in hosts}
-    postmaster = primary_pid()
-    for pid in [postmaster, *descendants(postmaster)]:
+    for pid in cluster_pids(PRIMARY_SOCKET_DIR):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -489,6 +532,7 @@ def main() -> int:
             f"{PORT}, database primary with a synchronous standby",
             flush=True,
         )
+        standby_holds_every_commit()
         signer = faults.Signer(sources=SIGNER_SOURCES)
         signer.start()
         shared_sign_limit()
