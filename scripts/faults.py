@@ -558,9 +558,14 @@ def main() -> int:
     signer.join(10)
     slow_clients()
     nothing_lost(signer)
+    return summary("faults")
+
+
+def summary(prefix: str) -> int:
+    """The last line: how many checks passed, which failed; the exit status."""
     failed = [name for name, ok, _detail in results if not ok]
     print(
-        f"\nfaults: {len(results) - len(failed)} of {len(results)} passed"
+        f"\n{prefix}: {len(results) - len(failed)} of {len(results)} passed"
         + (f"; FAILED: {', '.join(failed)}" if failed else ""),
         flush=True,
     )

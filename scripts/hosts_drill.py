@@ -42,7 +42,7 @@ import faults
 import psycopg
 from django.conf import settings
 from django.db import connection
-from faults import report, request, results, wait_for
+from faults import report, request, wait_for
 
 ROOT = faults.ROOT
 PORT = faults.PORT
@@ -102,6 +102,7 @@ class Host:
     own port and runtime folder, sharing the database with the other."""
 
     def __init__(self, number: int, port: int) -> None:
+        self.number = number
         self.name = f"host {number}"
         self.port = port
         self.dir = HERE / f"web{number}"
@@ -110,7 +111,7 @@ class Host:
 
     def start(self) -> None:
         env = {**os.environ, "PORT": str(self.port), "SERVE_DIR": str(self.dir)}
-        log = (HERE / f"web{self.dir.name[-1]}.log").open("ab")
+        log = (HERE / f"web{self.number}.log").open("ab")
         self.process = subprocess.Popen(
             [str(ROOT / "scripts" / "serve.sh")],
             env=env,
@@ -549,13 +550,7 @@ def main() -> int:
         if balancer:
             balancer.terminate()
             balancer.wait(10)
-    failed = [name for name, ok, _detail in results if not ok]
-    print(
-        f"\ndrill: {len(results) - len(failed)} of {len(results)} passed"
-        + (f"; FAILED: {', '.join(failed)}" if failed else ""),
-        flush=True,
-    )
-    return 1 if failed else 0
+    return faults.summary("drill")
 
 
 if __name__ == "__main__":
