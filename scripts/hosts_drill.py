@@ -120,17 +120,18 @@ class Host:
             cwd=ROOT,
         )
 
-    def states(self) -> dict[str, str]:
+    def programs(self, field: str) -> dict:
+        """One field ("statename", "pid") of each program supervisord runs."""
         return {
-            info["name"]: info["statename"]
+            info["name"]: info[field]
             for info in faults.supervisord(self.socket).supervisor.getAllProcessInfo()
         }
 
+    def states(self) -> dict[str, str]:
+        return self.programs("statename")
+
     def pids(self) -> dict[str, int]:
-        return {
-            info["name"]: info["pid"]
-            for info in faults.supervisord(self.socket).supervisor.getAllProcessInfo()
-        }
+        return self.programs("pid")
 
     def up(self) -> bool:
         try:
