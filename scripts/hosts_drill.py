@@ -495,18 +495,36 @@ def fail_over(signer: faults.Signer, hosts: list[Host]) -> None:
         f"both hosts RUNNING, restarted by their supervisors: "
         f"{', '.join(restarted) or 'none'}",
     )
-    on_new_primary(signer)
+    on_new_primary(signer, hosts, promoted_at=killed + promoted)
 
 
-def on_new_primary(signer: faults.Signer) -> None:
+def workers_beating_since(moment: float) -> int:
+    """Job workers whose last heartbeat reached the database after moment."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM procrastinate_workers "
+            "WHERE last_heartbeat > now() - make_interval(secs => %s)",
+            [time.monotonic() - moment],
+        )
+        return cursor.fetchone()[0]
+
+
+def on_new_primary(signer: faults.Signer, hosts: list[Host], promoted_at: float):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_is_in_recovery()")
         (in_recovery,) = cursor.fetchone()
     where = connection.connection.info.host
+    # Each host's job worker beats every few seconds (docs/signing.md).
+    wait_for(lambda: workers_beating_since(promoted_at) >= len(hosts), 30)
+    beating = workers_beating_since(promoted_at)
     report(
-        "4. the database the site now writes to is the promoted standby",
-        where == str(Path(STANDBY_DIR).resolve() / "run") and not in_recovery,
-        f"connected through {where}, in recovery: {in_recovery}",
+        "4. the site now writes to the promoted standby, the job workers too",
+        where == str(Path(STANDBY_DIR).resolve() / "run")
+        and not in_recovery
+        and beating >= len(hosts),
+        f"connected through {where}, in recovery: {in_recovery}; "
+        f"{beating} job workers beat on it since the promotion "
+        f"({len(hosts)} hosts)",
     )
     faults.nothing_lost(
         signer,
