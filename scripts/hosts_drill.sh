@@ -68,7 +68,8 @@ export FAULTS_SUPERVISOR_SOCKET="$here/web1/run/supervisor.sock"
 "$BIN/python" manage.py load_campaign_content -v0 >/dev/null
 "$BIN/python" manage.py collectstatic --noinput -v0
 
+echo "drill: logs in $here (web1.log, web2.log, balancer.log, db1/, db2/)"
+# The Python script's summary stays the last line.
 status=0
 PYTHONPATH="$PWD" "$BIN/python" scripts/hosts_drill.py || status=$?
-echo "drill: logs in $here (web1.log, web2.log, balancer.log, db1/, db2/)"
 exit "$status"
