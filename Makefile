@@ -10,7 +10,7 @@ export PORT
 export DJANGO_ENV ?= development
 export DJANGO_SETTINGS_MODULE := peru_campaign.settings
 
-.PHONY: install db stop run faults test lint format bench lock clean staff system-packages-run system-packages-test backup restore restore-drill
+.PHONY: install db stop run faults failover-drill system-packages-faults test lint format bench lock clean staff system-packages-run system-packages-test backup restore restore-drill
 
 $(BIN)/.installed: requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,8 @@ system-packages-run:
 	@scripts/system-packages.sh run
 system-packages-test:
 	@scripts/system-packages.sh test
+system-packages-faults:
+	@scripts/system-packages.sh faults
 
 # Starts the project-local PostgreSQL cluster unless DATABASE_URL points elsewhere.
 db:
@@ -63,8 +65,13 @@ restore-drill: install db
 
 # Kills and starves the production shape on a spare port and checks that it
 # recovers by itself (docs/production.md). FAULTS_PORT=8690 by default.
-faults: system-packages-run install
-	scripts/faults.sh
+# Both drills run, whichever fails; either failing fails make faults.
+faults: system-packages-faults install
+	@status=0; scripts/faults.sh || status=1; scripts/hosts_drill.sh || status=1; exit $$status
+
+# Two web hosts and a synchronous standby: the primary killed, the standby promoted.
+failover-drill: system-packages-faults install
+	scripts/hosts_drill.sh
 
 test: system-packages-test install db
 	$(BIN)/ruff check .

@@ -20,6 +20,10 @@ NGINX_ERROR_LOG (stderr).
 Production renders the two campaign-*.conf files the same way and includes
 them from Debian's nginx (deploy/nginx/production-site.conf).
 
+`python deploy/render.py balancer` renders the load balancer of make faults'
+two-host drill instead (haproxy/balancer.cfg.in): PORT, SERVE_DIR, and
+BALANCER_HOSTS, the hosts' host:port list, comma-separated.
+
 Standard library only: it runs before anything else is installed.
 """
 
@@ -134,6 +138,26 @@ def render(env: dict[str, str]) -> Path:
     return conf_dir
 
 
+def render_balancer(env: dict[str, str]) -> Path:
+    serve_dir = Path(env["SERVE_DIR"]).resolve()
+    conf_dir = serve_dir / "conf"
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    hosts = [host.strip() for host in env["BALANCER_HOSTS"].split(",") if host.strip()]
+    values = {
+        "PORT": env["PORT"],
+        "SERVERS": "".join(
+            f"    server host{number} {host} check\n"
+            for number, host in enumerate(hosts, start=1)
+        ),
+    }
+    template = (HERE / "haproxy" / "balancer.cfg.in").read_text()
+    (conf_dir / "balancer.cfg").write_text(fill(template, values))
+    return conf_dir / "balancer.cfg"
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["balancer"]:
+        print(render_balancer(dict(os.environ)))
+        sys.exit(0)
     print(render(dict(os.environ)))
     sys.exit(0)

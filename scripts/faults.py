@@ -51,15 +51,23 @@ def report(name: str, ok: bool, detail: str) -> None:
 
 
 def request(
-    path: str, *, method="GET", body=None, headers=None, timeout=5.0, source=None
+    path: str,
+    *,
+    method="GET",
+    body=None,
+    headers=None,
+    timeout=5.0,
+    source=None,
+    port=None,
 ):
     """One request on a new connection: (status, headers, body) or None.
 
     source: another loopback address to come from (127.0.0.2, ...), so nginx
-    tells this client apart from the attackers' 127.0.0.1."""
+    tells this client apart from the attackers' 127.0.0.1. port: another
+    server than PORT's (one web host of scripts/hosts_drill.py)."""
     connection = http.client.HTTPConnection(
         "127.0.0.1",
-        PORT,
+        port or PORT,
         timeout=timeout,
         source_address=(source, 0) if source else None,
     )
@@ -73,14 +81,14 @@ def request(
         connection.close()
 
 
-def status_of(path: str, timeout=1.0) -> int:
-    answer = request(path, timeout=timeout)
+def status_of(path: str, timeout=1.0, port=None) -> int:
+    answer = request(path, timeout=timeout, port=port)
     return answer[0] if answer else 0
 
 
-def supervisord():
+def supervisord(socket: str = SUPERVISOR_SOCKET):
     """supervisord's XML-RPC interface, as supervisorctl uses it."""
-    transport = SupervisorTransport(None, None, f"unix://{SUPERVISOR_SOCKET}")
+    transport = SupervisorTransport(None, None, f"unix://{socket}")
     return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
 
@@ -110,10 +118,15 @@ def wait_for(check, limit: float) -> float | None:
 
 
 class Signer(threading.Thread):
-    """Signs the petition a few times a second for as long as the run lasts."""
+    """Signs the petition a few times a second for as long as the run lasts.
 
-    def __init__(self) -> None:
+    sources: loopback addresses to sign from in turn, each far below the
+    per-address limit (the two-host drill keeps its limits on)."""
+
+    def __init__(self, sources: list[str] | None = None) -> None:
         super().__init__(daemon=True)
+        self.sources = sources or [None]
+        self.accepted_at: list[float] = []
         self.stop = threading.Event()
         self.accepted: list[str] = []
         self.other: dict[str, int] = {}
@@ -158,10 +171,12 @@ class Signer(threading.Thread):
                 method="POST",
                 body=urllib.parse.urlencode(fields),
                 headers=send,
+                source=self.sources[number % len(self.sources)],
             )
             status = answer[0] if answer else 0
             if status == 303:
                 self.accepted.append(email)
+                self.accepted_at.append(time.monotonic())
             else:
                 self.other[str(status)] = self.other.get(str(status), 0) + 1
                 if status == 403:
@@ -467,7 +482,10 @@ def slow_clients(seconds: float = 15.0) -> None:
 # -- d. no signature or e-mail lost -----------------------------------------
 
 
-def nothing_lost(signer: Signer) -> None:
+def nothing_lost(
+    signer: Signer,
+    label: str = "d. every accepted signature has its row and its e-mail",
+) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peru_campaign.settings")
     import django
@@ -506,7 +524,7 @@ def nothing_lost(signer: Signer) -> None:
     # Nobody signed twice, so each address must have one Message-ID.
     several = sorted(address for address in accepted if len(sent.get(address, ())) > 1)
     report(
-        "d. every accepted signature has its row and its e-mail",
+        label,
         bool(accepted) and not missing_rows and not missing_mail and not several,
         f"{len(accepted)} accepted (other answers: {signer.other or 'none'}), "
         f"{len(accepted) - len(missing_rows)} rows, "
@@ -544,9 +562,14 @@ def main() -> int:
     signer.join(10)
     slow_clients()
     nothing_lost(signer)
+    return summary("faults")
+
+
+def summary(prefix: str) -> int:
+    """The last line: how many checks passed, which failed; the exit status."""
     failed = [name for name, ok, _detail in results if not ok]
     print(
-        f"\nfaults: {len(results) - len(failed)} of {len(results)} passed"
+        f"\n{prefix}: {len(results) - len(failed)} of {len(results)} passed"
         + (f"; FAILED: {', '.join(failed)}" if failed else ""),
         flush=True,
     )

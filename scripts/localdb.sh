@@ -11,6 +11,12 @@
 #   scripts/localdb.sh status
 #   scripts/localdb.sh run     the server in the foreground, for a supervisor
 #                              (scripts/serve.sh); logs go to server.log
+#   scripts/localdb.sh standby PRIMARY_DIR
+#                              a streaming standby of the cluster in
+#                              PRIMARY_DIR (another LOCALDB_DIR), copied with
+#                              pg_basebackup -R, then started; the primary is
+#                              switched to synchronous commit once it streams
+#   scripts/localdb.sh promote the standby becomes a primary (pg_ctl promote)
 #
 # LOCALDB_DIR moves the cluster elsewhere (`make faults` uses its own, so it can
 # stop and start PostgreSQL without touching this checkout's usual one).
@@ -186,6 +192,49 @@ stop() {
   fi
 }
 
+# The drill's second database host (make failover-drill). Both clusters are
+# on this machine, each with its own socket folder, as two hosts would be.
+standby() {
+  local primary_dir="$1" primary_sock
+  pick_owner
+  primary_sock="$(readlink -f "$primary_dir")/run"
+  [ -f "$data_dir/PG_VERSION" ] && { echo "localdb: $data_dir exists already" >&2; exit 1; }
+  mkdir -p "$root_dir" "$sock_dir"
+  chown "$owner" "$root_dir" "$sock_dir" 2>/dev/null || true
+  # -R writes standby.signal and primary_conninfo; -X stream copies the WAL
+  # written meanwhile, so the copy starts consistent.
+  run_as_owner "$(find_bin pg_basebackup)" -h "$primary_sock" -U "$db_user" \
+    -D "$data_dir" -R -X stream -c fast
+  # The copy took the primary's settings: its own socket folder instead, and
+  # never waiting for a standby of its own, or once promoted it would block
+  # every commit until one appears.
+  cat >>"$data_dir/postgresql.conf" <<CONF
+# streaming standby of $primary_dir
+unix_socket_directories = '$sock_dir'
+synchronous_standby_names = ''
+hot_standby = on
+CONF
+  run_as_owner "$pg_ctl" -D "$data_dir" -l "$log_file" -w -t 60 start >/dev/null \
+    || { tail -n 20 "$log_file" >&2; exit 1; }
+  # Synchronous from now on: a commit returns once this standby has it on disk.
+  "$psql" -h "$primary_sock" -U "$db_user" -d postgres -qc \
+    "ALTER SYSTEM SET synchronous_standby_names = '*'" \
+    -c "ALTER SYSTEM SET synchronous_commit = 'on'" -c "SELECT pg_reload_conf()" >/dev/null
+  local state="" tries=0
+  while [ "$state" != "sync" ] && [ "$tries" -lt 100 ]; do
+    state="$("$psql" -h "$primary_sock" -U "$db_user" -d postgres -tAc \
+      "SELECT sync_state FROM pg_stat_replication LIMIT 1")"
+    tries=$((tries + 1)); sleep 0.1
+  done
+  [ "$state" = "sync" ] || { echo "localdb: the standby never became synchronous" >&2; exit 1; }
+  echo "localdb: standby in $data_dir streams synchronously from $primary_dir"
+}
+
+promote() {
+  pick_owner
+  run_as_owner "$pg_ctl" -D "$data_dir" -w -t 60 promote >/dev/null
+}
+
 pg_ctl="$(find_bin pg_ctl)"
 initdb="$(find_bin initdb)"
 psql="$(command -v psql || find_bin psql)"
@@ -196,6 +245,8 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   run) run ;;
+  standby) [ -n "${2:-}" ] || { echo "usage: $0 standby PRIMARY_DIR" >&2; exit 2; }; standby "$2" ;;
+  promote) promote ;;
   status) pick_owner; if is_running; then echo "running ($sock_dir)"; else echo "stopped"; exit 3; fi ;;
-  *) echo "usage: $0 start|stop|status|run" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|run|standby PRIMARY_DIR|promote" >&2; exit 2 ;;
 esac

@@ -2,8 +2,11 @@
 # Installs the Debian packages a bare machine lacks for `make run` / `make test`:
 #   run   PostgreSQL, pgBackRest, nginx (with the Brotli static module), make, python3-venv,
 #         the DejaVu fonts (delivery-pack PDF)
-#   test  the same, plus Chromium (browser tests) and gettext (catalogue check)
+#   test  the same, plus Chromium (browser tests), gettext (catalogue check)
+#         and HAProxy (tests/deploy/test_balancer.py)
 #   bench the run set, plus wrk and curl (make bench)
+#   faults the run set, plus HAProxy (the load balancer of make faults'
+#         two-host drill, make failover-drill)
 # Uses sudo when not root; does nothing when everything is present.
 set -euo pipefail
 purpose="${1:-test}"
@@ -24,6 +27,9 @@ python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
 if [ "$purpose" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+fi
+if [ "$purpose" = faults ] || [ "$purpose" = test ]; then
+  command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 fi
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
