@@ -38,6 +38,8 @@ urlpatterns = [
             query_string=True,
         ),
     ),
+    # The second factor's pages, before the admin's catch-all.
+    path("admin/second-factor/", include("staff.urls")),
     path("admin/", admin.site.urls),
     # The partners' OSDI API: JSON only, so outside the language prefixes.
     path("api/v1/", include("api.urls")),
