@@ -39,6 +39,7 @@ urlpatterns = [
         ),
     ),
     # The second factor's pages, before the admin's catch-all.
+    path("admin/second-factor/passkeys/", include("django_otp_webauthn.urls")),
     path("admin/second-factor/", include("staff.urls")),
     path("admin/", admin.site.urls),
     # The partners' OSDI API: JSON only, so outside the language prefixes.

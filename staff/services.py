@@ -30,7 +30,9 @@ def totp_device_start(*, user: AbstractBaseUser) -> TOTPDevice:
 def totp_device_confirm(*, user: AbstractBaseUser, token: str) -> TOTPDevice:
     """Confirm the app being enrolled with a code it shows; the first code
     proves the phone holds the secret."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    device = (
+        TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    )
     if device is None:
         raise ValidationError(
             "There is no app being set up: open the set-up page again."
@@ -73,12 +75,24 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device:
     which is used up). Each device slows down repeated wrong codes itself."""
     token = token.strip().replace(" ", "").lower()
     device = match_token(user, token) if token else None
-    if device is None:
+    if device is not None:
+        return device
+    # django-otp doubles the pause after each wrong code, and refuses even the
+    # right one during it: say so, or a right code would look wrong.
+    if any(
+        not other.verify_is_allowed()[0]
+        for other in devices_for_user(user)
+        if hasattr(other, "verify_is_allowed")
+    ):
         raise ValidationError(
-            "That code is not right, or it was already used. Type the code your "
-            "app shows now, or one of your recovery codes."
+            "That code was not accepted. After a wrong code there is a pause "
+            "that doubles each time: wait a little, then type the code the app "
+            "shows then."
         )
-    return device
+    raise ValidationError(
+        "That code is not right, or it was already used. Type the code your "
+        "app shows now, or one of your recovery codes."
+    )
 
 
 @transaction.atomic

@@ -1,7 +1,9 @@
 """The second-factor pages, mounted at /admin/second-factor/ (before the admin,
-whose catch-all would otherwise take the path)."""
+whose catch-all would otherwise take the path). The passkey ceremony's JSON
+endpoints sit under it too, in django-otp-webauthn's own namespace, which its
+template tags reverse."""
 
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -11,6 +13,4 @@ urlpatterns = [
     path("", views.verify, name="verify"),
     path("set-up/", views.enrol, name="enrol"),
     path("recovery-codes/", views.recovery_codes, name="recovery_codes"),
-    # The passkey ceremony's JSON endpoints (django-otp-webauthn).
-    path("passkeys/", include("django_otp_webauthn.urls")),
 ]

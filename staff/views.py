@@ -37,9 +37,7 @@ def _staff_only(view):
     @require_http_methods(["GET", "HEAD", "POST"])
     def wrapper(request, *args, **kwargs):
         if not (request.user.is_active and request.user.is_staff):
-            return redirect_to_login(
-                request.get_full_path(), reverse("admin:login")
-            )
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -152,8 +150,7 @@ def recovery_codes(request):
         return redirect("staff:verify")
     codes = None
     if request.method == "POST" or (
-        request.GET.get("new")
-        and recovery_codes_remaining(user=request.user) is None
+        request.GET.get("new") and recovery_codes_remaining(user=request.user) is None
     ):
         codes = recovery_codes_create(user=request.user)
     return render(
