@@ -12,6 +12,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
+# django-otp doubles a pause after each wrong code and refuses even the right
+# one during it: say so, or a right code would look wrong.
+PAUSE_MESSAGE = (
+    "That code was not accepted. After a wrong code there is a pause that "
+    "doubles each time: wait a little, then type the code the app shows then."
+)
 
 
 def totp_device_start(*, user: AbstractBaseUser) -> TOTPDevice:
@@ -37,6 +43,8 @@ def totp_device_confirm(*, user: AbstractBaseUser, token: str) -> TOTPDevice:
         raise ValidationError(
             "There is no app being set up: open the set-up page again."
         )
+    if not device.verify_is_allowed()[0]:
+        raise ValidationError(PAUSE_MESSAGE)
     if not device.verify_token(token.replace(" ", "")):
         raise ValidationError(
             "That code is not right. Check the app shows this site's entry, "
@@ -77,18 +85,12 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str) -> Device:
     device = match_token(user, token) if token else None
     if device is not None:
         return device
-    # django-otp doubles the pause after each wrong code, and refuses even the
-    # right one during it: say so, or a right code would look wrong.
     if any(
         not other.verify_is_allowed()[0]
         for other in devices_for_user(user)
         if hasattr(other, "verify_is_allowed")
     ):
-        raise ValidationError(
-            "That code was not accepted. After a wrong code there is a pause "
-            "that doubles each time: wait a little, then type the code the app "
-            "shows then."
-        )
+        raise ValidationError(PAUSE_MESSAGE)
     raise ValidationError(
         "That code is not right, or it was already used. Type the code your "
         "app shows now, or one of your recovery codes."

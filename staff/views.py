@@ -55,11 +55,11 @@ def _next_url(request) -> str:
 
 
 def _context(request, **extra):
-    return {
-        **admin.site.each_context(request),
-        "next": _next_url(request),
-        **extra,
-    }
+    context = admin.site.each_context(request)
+    if second_factor_missing(user=request.user):
+        # Its links would only lead back here: no admin menu until verified.
+        context.update(available_apps=[], is_nav_sidebar_enabled=False)
+    return {**context, "next": _next_url(request), **extra}
 
 
 def _after_verification(request, next_url: str):
@@ -119,7 +119,7 @@ def enrol(request):
             otp_login(request, device)
             return _after_verification(request, _next_url(request))
     qr_code = segno.make(device.config_url, error="m").svg_inline(
-        scale=5, title="QR code for your authenticator app"
+        omitsize=True, title="QR code for your authenticator app"
     )
     return render(
         request,
