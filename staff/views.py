@@ -69,6 +69,20 @@ def _after_verification(request, next_url: str):
     return redirect(next_url)
 
 
+def _log_in_with_code(request, form, check) -> bool:
+    """Whether the form's code passed `check` (a service that returns the
+    device or raises ValidationError); the session is then verified with it."""
+    if not form.is_valid():
+        return False
+    try:
+        device = check(user=request.user, token=form.cleaned_data["code"])
+    except ValidationError as error:
+        form.add_error("code", error)
+        return False
+    otp_login(request, device)
+    return True
+
+
 @_staff_only
 def verify(request):
     """After the password: the code from the app, a recovery code or a passkey."""
@@ -77,16 +91,8 @@ def verify(request):
     if not user_has_second_factor(user=request.user):
         return redirect("staff:enrol")
     form = CodeForm(request.POST or None)
-    if form.is_valid():
-        try:
-            device = second_factor_verify(
-                user=request.user, token=form.cleaned_data["code"]
-            )
-        except ValidationError as error:
-            form.add_error("code", error)
-        else:
-            otp_login(request, device)
-            return redirect(_next_url(request))
+    if _log_in_with_code(request, form, second_factor_verify):
+        return redirect(_next_url(request))
     has_passkey = WebAuthnCredential.objects.filter(
         user=request.user, confirmed=True
     ).exists()
@@ -108,16 +114,8 @@ def enrol(request):
         return redirect("staff:recovery_codes")
     device = totp_device_start(user=request.user)
     form = CodeForm(request.POST or None)
-    if form.is_valid():
-        try:
-            device = totp_device_confirm(
-                user=request.user, token=form.cleaned_data["code"]
-            )
-        except ValidationError as error:
-            form.add_error("code", error)
-        else:
-            otp_login(request, device)
-            return _after_verification(request, _next_url(request))
+    if _log_in_with_code(request, form, totp_device_confirm):
+        return _after_verification(request, _next_url(request))
     qr_code = segno.make(device.config_url, error="m").svg_inline(
         omitsize=True, title="QR code for your authenticator app"
     )
