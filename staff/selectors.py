@@ -85,9 +85,10 @@ def user_has_second_factor(*, user: AbstractBaseUser) -> bool:
 
 def second_factor_missing(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     """Whether this session has passed the password but not yet the second
-    factor that the user needs (or has enrolled of their own accord)."""
+    factor that the user needs."""
     if not user.is_authenticated or not user.is_staff:
         return False
+    # Set by django-otp's OTPMiddleware; a request without it is unverified.
     if getattr(user, "is_verified", lambda: False)():
         return False
-    return user_needs_second_factor(user=user) or user_has_second_factor(user=user)
+    return user_needs_second_factor(user=user)

@@ -21,7 +21,11 @@ from django_otp import login as otp_login
 from django_otp_webauthn.models import WebAuthnCredential
 
 from .forms import CodeForm
-from .selectors import second_factor_missing, user_has_second_factor
+from .selectors import (
+    second_factor_missing,
+    user_has_second_factor,
+    user_needs_second_factor,
+)
 from .services import (
     recovery_codes_create,
     recovery_codes_remaining,
@@ -108,6 +112,8 @@ def verify(request):
 @_staff_only
 def enrol(request):
     """First log-in: scan a QR code into an authenticator app, or add a passkey."""
+    if not user_needs_second_factor(user=request.user):
+        return redirect(_next_url(request))
     if user_has_second_factor(user=request.user):
         if second_factor_missing(user=request.user):
             return redirect("staff:verify")

@@ -138,6 +138,8 @@ def test_an_editor_without_personal_data_permissions_is_not_asked(client):
     password_log_in(client, editor)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/newsletters/entry/").status_code == 200
+    # Nor offered the set-up page.
+    assert client.get(ENROL).url == "/admin/"
     assert not TOTPDevice.objects.exists()
 
 
