@@ -10,6 +10,7 @@ once with a clear message.
 import base64
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -92,7 +93,9 @@ DATA_CONTROLLER = env.str("DATA_CONTROLLER", default="") or CAMPAIGN_ORGANISATIO
 INSTALLED_APPS = [
     # Before the admin, so translated fields show in it for both languages.
     "modeltranslation",
-    "django.contrib.admin",
+    # The Django admin, whose site asks staff who can see personal data for
+    # a second factor (staff/admin_site.py).
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,6 +111,10 @@ INSTALLED_APPS = [
     "axes",
     "procrastinate.contrib.django",
     "anymail",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "core",
     "pages",
     "petitions",
@@ -118,6 +125,8 @@ INSTALLED_APPS = [
     "organising",
     "reports",
     "api",
+    # Staff log-in's second factor: above every app, as it names their permissions.
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +152,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether the session has passed the second factor; then the admin's door.
+    "django_otp.middleware.OTPMiddleware",
+    "staff.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "peru_campaign.middleware.DocumentCSPMiddleware",
@@ -234,14 +246,29 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": f"django.contrib.auth.password_validation.{name}"}
-    for name in (
-        "UserAttributeSimilarityValidator",
-        "MinimumLengthValidator",
-        "CommonPasswordValidator",
-        "NumericPasswordValidator",
+    {"NAME": f"django.contrib.auth.password_validation.{name}", "OPTIONS": options}
+    for name, options in (
+        ("UserAttributeSimilarityValidator", {}),
+        # Staff passwords guard signers' names: twelve characters at least.
+        ("MinimumLengthValidator", {"min_length": 12}),
+        ("CommonPasswordValidator", {}),
+        ("NumericPasswordValidator", {}),
     )
 ]
+# The second factor (staff/): the name authenticator apps and passkey prompts
+# show for this site. Neutral by default, because a phone's list of accounts
+# can be seen by whoever holds the phone.
+STAFF_OTP_ISSUER = env.str("STAFF_OTP_ISSUER", default="Campaign admin")
+OTP_TOTP_ISSUER = OTP_WEBAUTHN_RP_NAME = STAFF_OTP_ISSUER
+# Passkeys belong to the site's own host name and work only from its origin.
+# WebAuthn refuses an IP address: in development they work at localhost.
+_site = urlsplit(SITE_URL)
+if _site.hostname in {"127.0.0.1", "::1"}:
+    _site = _site._replace(netloc=f"localhost:{_site.port}")
+OTP_WEBAUTHN_RP_ID = _site.hostname
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [_site.geturl()]
+# A passkey is the second factor after the password, never instead of it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # Password guessing: an hour's lock once the failures counted for an address
 # (across usernames), for a username (across addresses) or for the pair reach
 # AXES_FAILURE_LIMIT. django-axes compares one limit with the largest of the

@@ -42,6 +42,9 @@ urlpatterns = [
             query_string=True,
         ),
     ),
+    # The second factor's pages, before the admin's catch-all.
+    path("admin/second-factor/passkeys/", include("django_otp_webauthn.urls")),
+    path("admin/second-factor/", include("staff.urls")),
     path("admin/", admin.site.urls),
     # The partners' OSDI API: JSON only, so outside the language prefixes.
     path("api/v1/", include("api.urls")),

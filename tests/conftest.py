@@ -2,8 +2,11 @@
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
+
+from tests.staff.helpers import pass_second_factor
 
 # Timings belong in `make bench`: Hypothesis's default 200 ms deadline fails
 # property tests whenever the shared 2-core machine is busy.
@@ -38,6 +41,23 @@ def _pages_render_afresh(settings):
     # Public pages are shared for PAGE_CACHE_SECONDS (core.http_cache); tests
     # check a change on the next request, and tests of that cache set it.
     settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    # The admin asks staff who can see personal data for a second factor
+    # (staff/). Tests that log staff in with force_login (pytest-django's
+    # admin_client too) are about what comes after, so their sessions count as
+    # verified; tests of the second factor log in through the real pages, or
+    # pass second_factor=False.
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, *, second_factor=True):
+        original(self, user, backend)
+        if second_factor and user.is_staff:
+            pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

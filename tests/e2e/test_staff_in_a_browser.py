@@ -2,15 +2,19 @@
 
 import csv
 import io
+import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from newsletters.models import Entry
+from staff.selectors import user_needs_second_factor
 from tests.e2e.steps import add_confirmed_signatures
 from tests.newsletters.factories import StaffUserFactory
+from tests.staff.helpers import confirmed_totp_device, current_code
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,10 +32,19 @@ EMAIL_DOWNLOAD = "Delivery list with e-mail addresses"
 
 
 def log_in(page, site, username):
+    """Password, then the app's code for staff who can see personal data."""
+    user = get_user_model().objects.get(username=username)
+    device = (
+        confirmed_totp_device(user) if user_needs_second_factor(user=user) else None
+    )
     page.goto(site + "/admin/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    if device is not None:
+        expect(page).to_have_url(re.compile(r"/admin/second-factor/\?"))
+        page.get_by_label("Code from your authenticator app").fill(current_code(device))
+        page.get_by_role("button", name="Verify").click()
 
 
 def make_organiser(username, *, may_export_emails=False):

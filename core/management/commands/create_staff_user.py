@@ -62,3 +62,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Staff user {email} created.")
         self.stdout.write(f"Password (shown only this once): {password}")
         self.stdout.write("Log in at /admin/ and change it under 'Change password'.")
+        self.stdout.write(
+            "Staff who can see personal data set up a second factor at first log-in."
+        )

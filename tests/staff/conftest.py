@@ -1,0 +1,1 @@
+from tests.petitions.conftest import petition  # noqa: F401
