@@ -90,7 +90,31 @@ def metric_families(readings: Readings) -> list[GaugeMetricFamily]:
             "Replay lag of the slowest streaming replica (absent without one)",
             readings.replica_lag_seconds,
         ),
+        _gauge(
+            "campaign_backup_age_seconds",
+            "Seconds since the newest pgBackRest backup finished (absent where "
+            "the repository cannot be read)",
+            age(readings.backup_finished_at),
+        ),
+        _gauge(
+            "campaign_wal_archived_age_seconds",
+            "Seconds since PostgreSQL last archived a WAL segment",
+            age(readings.wal_archived_at),
+        ),
+        _gauge(
+            "campaign_retention_run_age_seconds",
+            "Seconds since the retention rules last finished a run",
+            age(readings.retention_finished_at),
+        ),
     ]
+    retention = GaugeMetricFamily(
+        "campaign_retention_rows_cleared",
+        "Rows the last retention run cleared, by kind",
+        labels=["kind"],
+    )
+    for kind, count in sorted(readings.retention_cleared.items()):
+        retention.add_metric([kind], count)
+    families.append(retention)
     return families
 
 

@@ -22,9 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import backups
 from newsletters.models import Delivery, Issue, SendThrottle
 from petitions.models import ProcessHeartbeat, Signature, SignatureCount
 from petitions.outbox import OUTBOX_PROCESS_KIND
+
+from .models import RetentionRun
 
 # Signatures created this recently are counted by status (the BRIN index on
 # created_at finds them): the sign outcomes of the last few minutes.
@@ -47,6 +50,11 @@ class Readings:
     outbox_last_heartbeat: datetime.datetime | None = None
     outbox_processes: int = 0
     replica_lag_seconds: float | None = None
+    backup_finished_at: datetime.datetime | None = None
+    wal_archived_at: datetime.datetime | None = None
+    wal_archive_failed_at: datetime.datetime | None = None
+    retention_finished_at: datetime.datetime | None = None
+    retention_cleared: dict[str, int] = field(default_factory=dict)
 
     def age(self, moment: datetime.datetime | None) -> float | None:
         return None if moment is None else max((self.now - moment).total_seconds(), 0)
@@ -123,6 +131,46 @@ def _replica_readings(readings: Readings) -> None:
         readings.replica_lag_seconds = float(lag or 0)
 
 
+# The kinds of rows a retention run clears, as RetentionRun names them.
+RETENTION_KINDS = (
+    "unconfirmed_deleted",
+    "closed_anonymised",
+    "paper_batches_anonymised",
+    "invalidated_anonymised",
+    "subscribers_deleted",
+    "counters_deleted",
+)
+
+
+def _backup_readings(readings: Readings) -> None:
+    # Where this host can read the pgBackRest repository (the database host,
+    # or make run); elsewhere the reading is absent and the alert on its
+    # absence says so.
+    try:
+        readings.backup_finished_at = backups.backup_latest_finished_at()
+    except backups.BackupError:
+        readings.backup_finished_at = None
+    # WAL archiving, as PostgreSQL itself reports it: readable from any host.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_archived_time, last_failed_time FROM pg_stat_archiver"
+        )
+        readings.wal_archived_at, readings.wal_archive_failed_at = cursor.fetchone()
+
+
+def _retention_readings(readings: Readings) -> None:
+    run = (
+        RetentionRun.objects.filter(finished_at__isnull=False)
+        .order_by("-started_at")
+        .first()
+    )
+    if run is not None:
+        readings.retention_finished_at = run.finished_at
+        readings.retention_cleared = {
+            kind: getattr(run, kind) for kind in RETENTION_KINDS
+        }
+
+
 def system_readings(*, now=None) -> Readings:
     """Every reading the operators' metrics and the status page show."""
     readings = Readings(now=now or timezone.now())
@@ -130,6 +178,8 @@ def system_readings(*, now=None) -> Readings:
     _newsletter_readings(readings)
     _process_readings(readings)
     _replica_readings(readings)
+    _backup_readings(readings)
+    _retention_readings(readings)
     return readings
 
 
@@ -149,6 +199,8 @@ REPLICA_LAG_ALERT_SECONDS = 10
 WORKER_SILENT_ALERT_SECONDS = 60
 OUTBOX_SILENT_ALERT_SECONDS = 60
 NEWSLETTER_STUCK_ALERT_SECONDS = 600
+BACKUP_AGE_ALERT_SECONDS = 25 * 3600
+RETENTION_AGE_ALERT_SECONDS = 3 * 3600
 
 
 def _seconds(value: float) -> str:
@@ -216,6 +268,38 @@ def status_lines(readings: Readings) -> list[StatusLine]:
                 _("The database replica is %(lag)s behind.")
                 % {"lag": _seconds(readings.replica_lag_seconds)},
                 attention=readings.replica_lag_seconds > REPLICA_LAG_ALERT_SECONDS,
+            )
+        )
+    backup_age = readings.age(readings.backup_finished_at)
+    if backup_age is None:
+        lines.append(
+            StatusLine(
+                _("No backup can be seen from this host (see docs/operations.md)."),
+                attention=True,
+            )
+        )
+    else:
+        lines.append(
+            StatusLine(
+                _("The last backup finished %(age)s ago.")
+                % {"age": _seconds(backup_age)},
+                attention=backup_age > BACKUP_AGE_ALERT_SECONDS,
+            )
+        )
+    retention_age = readings.age(readings.retention_finished_at)
+    if retention_age is None:
+        lines.append(
+            StatusLine(_("The retention rules have never run."), attention=True)
+        )
+    else:
+        lines.append(
+            StatusLine(
+                _("The retention rules last ran %(age)s ago and cleared %(n)d rows.")
+                % {
+                    "age": _seconds(retention_age),
+                    "n": sum(readings.retention_cleared.values()),
+                },
+                attention=retention_age > RETENTION_AGE_ALERT_SECONDS,
             )
         )
     return lines

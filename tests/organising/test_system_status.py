@@ -18,6 +18,7 @@ from procrastinate.contrib.django import app
 from newsletters.models import Delivery, Issue, SendThrottle
 from newsletters.services import subscriber_subscribe
 from organising import system_status
+from organising.models import RetentionRun
 from petitions import outbox, services
 from petitions.management.commands import send_signature_emails as send_command
 from petitions.models import ProcessHeartbeat
@@ -196,6 +197,8 @@ def test_each_alert_rule_parses_and_names_an_exported_metric(client, metrics_tok
         "WorkerSilent",
         "OutboxSilent",
         "NewsletterDeliveryStuck",
+        "BackupMissing",
+        "RetentionNotRunning",
     } <= names
     for rule in rules:
         used = set(re.findall(r"\bcampaign_[a-z_]+", rule["expr"]))
@@ -218,6 +221,10 @@ def test_the_status_page_warns_at_the_alert_rules_thresholds():
     assert (
         f"> {system_status.NEWSLETTER_STUCK_ALERT_SECONDS}"
         in rules["NewsletterDeliveryStuck"]
+    )
+    assert f"> {system_status.BACKUP_AGE_ALERT_SECONDS}" in rules["BackupMissing"]
+    assert (
+        f"> {system_status.RETENTION_AGE_ALERT_SECONDS}" in rules["RetentionNotRunning"]
     )
 
 
@@ -245,3 +252,45 @@ def test_status_page_says_how_long_the_oldest_email_waited(admin_client):
     text = response.content.decode()
     assert "1 e-mails to signers are waiting; the oldest has waited 4" in text
     assert "Needs attention:" in text
+
+
+def test_the_last_backup_and_retention_run_are_read(client, metrics_token, monkeypatch):
+    now = timezone.now()
+    finished = now - datetime.timedelta(hours=26)
+    monkeypatch.setattr(
+        system_status.backups, "backup_latest_finished_at", lambda: finished
+    )
+    RetentionRun.objects.create(
+        started_at=now - datetime.timedelta(minutes=10),
+        finished_at=now - datetime.timedelta(minutes=9),
+        closed_anonymised=7,
+        subscribers_deleted=2,
+    )
+    text = scrape(client).content.decode()
+    assert sample(text, "campaign_backup_age_seconds") >= 26 * 3600
+    assert 9 * 60 <= sample(text, "campaign_retention_run_age_seconds") < 11 * 60
+    assert (
+        sample(text, "campaign_retention_rows_cleared", '{kind="closed_anonymised"}')
+        == 7
+    )
+    lines = system_status.status_lines(system_status.system_readings(now=now))
+    backup_line = next(line for line in lines if "backup" in line.text)
+    assert backup_line.attention
+    retention_line = next(line for line in lines if "retention" in line.text)
+    assert "cleared 9 rows" in retention_line.text
+    assert not retention_line.attention
+
+
+def test_no_backup_in_sight_is_said_and_left_out_of_the_metrics(
+    client, metrics_token, monkeypatch
+):
+    def unreadable():
+        raise system_status.backups.BackupError("no repository here")
+
+    monkeypatch.setattr(system_status.backups, "backup_latest_finished_at", unreadable)
+    text = scrape(client).content.decode()
+    assert sample(text, "campaign_backup_age_seconds") is None
+    lines = system_status.status_lines(system_status.system_readings())
+    assert any(
+        "No backup can be seen" in line.text and line.attention for line in lines
+    )
