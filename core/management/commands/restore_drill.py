@@ -29,6 +29,10 @@ class Command(BaseCommand):
         stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
         scratch = scratch or Path(settings.BASE_DIR) / "var" / "restore-drill" / stamp
         try:
+            # A cluster the worker has not backed up yet (a fresh checkout)
+            # gets its first full backup here, as the worker would take it.
+            if backups.backup_create_first() is not None:
+                self.stdout.write("restore drill: no backup yet, took a full one first")
             result = backups.restore_drill_run(scratch=scratch)
         except backups.BackupError as error:
             raise CommandError(f"restore drill: FAILED, {error}") from error
