@@ -73,6 +73,10 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 @dataclass(frozen=True)
 class Download:
+    """One download the dashboard offers: a form POSTed to `url`, with
+    `emails=1` when `with_emails` (a GET would let another site make an
+    organiser's browser take a download and fill the export log)."""
+
     kind: str
     with_emails: bool
     label: str
@@ -99,7 +103,7 @@ def downloads_for(user, *, petition: Petition) -> list[Download]:
                         if with_emails
                         else kind.label
                     ),
-                    url=f"{url}?emails=1" if with_emails else url,
+                    url=url,
                 )
             )
     return downloads

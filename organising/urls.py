@@ -30,7 +30,8 @@ urlpatterns = [
     ),
     path(
         "<slug:slug>/<str:kind>.<str:extension>",
-        _admin_view(views.export),
+        # POST only (the view says so): never taken by a link or a GET.
+        _admin_view(views.export, safe_only=False),
         name="export",
     ),
 ]

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from newsletters.services import subscriber_totals
 from petitions.models import Petition
@@ -126,10 +127,13 @@ def bulk_invalidate(request, slug):
     return TemplateResponse(request, "admin/organising/bulk_invalidate.html", context)
 
 
+@require_POST
 def export(request, slug, kind, extension):
+    """Stream one export and record it. POST only, behind the CSRF check:
+    every download writes the export log, and most carry supporters' data."""
     if kind not in exports.PETITION_KINDS or exports.EXTENSIONS[kind] != extension:
         raise Http404
-    with_emails = request.GET.get("emails") == "1"
+    with_emails = request.POST.get("emails") == "1"
     if with_emails and kind != exports.Kind.DELIVERY:
         raise Http404
     if not exports.user_may_export(request.user, kind=kind, with_emails=with_emails):

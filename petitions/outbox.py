@@ -2,8 +2,9 @@
 
 The sign POST stores a signature with its confirmation e-mail due
 (`email_due_at`); nothing else is written for the e-mail. Signing again with
-the same address makes a new e-mail due on the same row (services.
-_signature_repeat), and a withdrawal clears it. The rest happens here, in the
+the same address makes a new e-mail due on the same row, in the same
+statement (services._signature_insert_or_repeat), and a withdrawal clears
+it. The rest happens here, in the
 `send_signature_emails` process (supervisord runs it beside the Procrastinate
 worker):
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, override
@@ -130,7 +130,7 @@ def signature_create(
     # Encrypted and indexed here, in Python (core.encryption): the statement
     # below takes the stored values as they are.
     email_normalised = encryption.email_index(cleaned["email"])
-    signature_id, petition_id, may_email, blocked = _signature_insert_unless_signed(
+    outcome, petition_id = _signature_insert_or_repeat(
         {
             "full_name": encryption.encrypt(cleaned["full_name"]),
             "email": encryption.encrypt(cleaned["email"]),
@@ -166,14 +166,7 @@ def signature_create(
         if petition.is_accepting_signatures(now) and paused is not None:
             raise ValidationError(paused, code="paused")
         raise ValidationError(petition_refusal_message(petition, now), code="closed")
-    if blocked:
-        return SignOutcome.BLOCKED
-    if signature_id is None:
-        petition = petition or Petition.objects.get(pk=petition_id)
-        if not may_email:
-            return SignOutcome.REPEAT_IGNORED
-        return _signature_repeat(petition=petition, email_normalised=email_normalised)
-    return SignOutcome.CREATED
+    return outcome
 
 
 # The columns the sign POST writes, in this order. Every other column of
@@ -201,7 +194,7 @@ SIGNATURE_INSERT_COLUMNS = (
 )
 
 
-def _signature_insert_unless_signed(
+def _signature_insert_or_repeat(
     values: dict,
     *,
     petition_key: int | str,
@@ -209,24 +202,30 @@ def _signature_insert_unless_signed(
     rate_limit: ratelimit.Hit | None,
     mailbox: ratelimit.Hit,
     now,
-) -> tuple[int | None, int | None, bool, bool]:
+) -> tuple[SignOutcome, int | None]:
     """Insert the row (`values` by SIGNATURE_INSERT_COLUMNS) into the open
     petition with this id or slug, its confirmation e-mail due unless the
     `mailbox` limit is reached, unless the sender (blocked_sender_sql's
-    parameters) is on a block list. Returns (the new row's id, or None if
-    this address has signed or is blocked; the petition's id, or None if it
-    is not open; whether the mailbox may be e-mailed; whether the sender is
-    blocked).
+    parameters) is on a block list. Returns the outcome and the petition's
+    id, or None if it is not open (the outcome then means nothing).
+
+    If this address has signed, the same statement makes the existing row's
+    e-mail due again instead: a fresh link while pending, a note that they
+    have signed once confirmed, numbered anew (a new Message-ID, from
+    repeat_emails_sent), replacing one not sent yet. Not for a withdrawn or
+    invalidated signature, past SIGNATURE_MAX_REPEAT_EMAILS, or past the
+    mailbox's limit. A new and a repeat signature thus cost the same round
+    trip: timing cannot tell whether an address has signed.
 
     One statement (the sign POST's hot path): the petition's lookup, the rate
     limit's counting and the row, together or not at all, in one round trip
     and without a transaction block around them (a statement is atomic by
     itself). The e-mail is the row's own state: nothing else is written.
 
-    ON CONFLICT DO NOTHING rather than catching an IntegrityError: a unique
+    ON CONFLICT DO UPDATE rather than catching an IntegrityError: a unique
     violation makes PostgreSQL write the offending key, the signer's e-mail
     address, to its server log. A concurrent insert of the same address is
-    waited for, then skipped, as the unique index would have it.
+    waited for, then taken as a repeat, as the unique index would have it.
     """
     params = []
     rate_sql = ""
@@ -248,6 +247,13 @@ def _signature_insert_unless_signed(
     # Plain Python values, which psycopg adapts itself: Django's per-field
     # preparation (and a model instance) would only cost time on the hot path.
     params += [values[column] for column in SIGNATURE_INSERT_COLUMNS]
+    params += [
+        Signature.Status.PENDING,
+        Signature.Email.CONFIRM,
+        Signature.Email.ALREADY_SIGNED,
+        list(Signature.ACTIVE_STATUSES),
+        settings.SIGNATURE_MAX_REPEAT_EMAILS,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {rate_sql} {sql}", params)
         fetched = cursor.fetchall()
@@ -255,13 +261,18 @@ def _signature_insert_unless_signed(
         wait = counted.wait([row[1:4] for row in fetched if row[0] == "rate"])
         if wait is not None:
             raise ratelimit.RateLimited(wait)
-    by_kind = {row[0]: row[2] for row in fetched if row[0] != "rate"}
-    return (
-        by_kind.get("signed"),
-        by_kind.get("petition"),
-        bool(by_kind["mailbox"]),
-        "blocked" in by_kind,
-    )
+    by_kind = {row[0]: row for row in fetched if row[0] != "rate"}
+    petition_id = by_kind["petition"][2] if "petition" in by_kind else None
+    if "blocked" in by_kind:
+        return SignOutcome.BLOCKED, petition_id
+    if "signed" not in by_kind:
+        return SignOutcome.REPEAT_IGNORED, petition_id
+    _kind, status, _id, inserted = by_kind["signed"]
+    if inserted:
+        return SignOutcome.CREATED, petition_id
+    if status == Signature.Status.PENDING:
+        return SignOutcome.REPEAT_PENDING, petition_id
+    return SignOutcome.REPEAT_CONFIRMED, petition_id
 
 
 @functools.cache
@@ -271,16 +282,15 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
     accepting, _params = accepting_petition_sql(None)
     # Each row names what it carries: ("rate", key, start, hits) per rate-limit
     # window, ("petition", NULL, id) if the petition is open, ("blocked",
-    # NULL, id) if the sender is on a block list, ("signed", NULL, id) if the
-    # row was stored, ("mailbox", NULL, 1 or 0) whether its mailbox may be
-    # e-mailed.
+    # NULL, id) if the sender is on a block list, ("signed", status, id, 1)
+    # if the row was stored, ("signed", status, id, 0) if an existing row's
+    # e-mail was made due again.
     select = (
         "SELECT 'petition', NULL::text, id, NULL::bigint FROM open_petition "
         "UNION ALL SELECT 'blocked', NULL::text, id, NULL::bigint "
         "FROM open_petition WHERE blocked "
-        "UNION ALL SELECT 'signed', NULL::text, id, NULL::bigint FROM signed "
-        "UNION ALL SELECT 'mailbox', NULL::text, ok::int, NULL::bigint "
-        "FROM mail_allowed"
+        "UNION ALL SELECT 'signed', status::text, id, inserted::int::bigint "
+        "FROM signed"
     )
     if rate_limited:
         select = f"SELECT 'rate', key, start, hits FROM rate_hits UNION ALL {select}"
@@ -302,40 +312,24 @@ def _signature_insert_sql(*, rate_limited: bool, by_slug: bool) -> str:
                    CASE WHEN (SELECT ok FROM mail_allowed) THEN %s::timestamptz END
             FROM open_petition
             WHERE {allowed} AND NOT open_petition.blocked
-            ON CONFLICT (petition_id, email_normalised) DO NOTHING
-            RETURNING id
+            ON CONFLICT (petition_id, email_normalised) DO UPDATE SET
+                email_kind = CASE WHEN petitions_signature.status = %s
+                                  THEN %s ELSE %s END,
+                repeat_emails_sent = petitions_signature.repeat_emails_sent + 1,
+                email_due_at = now(),
+                -- A worker still holding the previous e-mail loses its claim
+                -- (its mark no longer matches): the new one goes out alone.
+                email_lease_until = NULL,
+                email_attempts = 0,
+                email_last_error = ''
+            WHERE petitions_signature.status = ANY(%s::varchar[])
+              AND petitions_signature.repeat_emails_sent < %s
+              AND (SELECT ok FROM mail_allowed)
+            -- xmax is 0 on a row this statement inserted, not on one it
+            -- updated: the one way to tell them apart in RETURNING.
+            RETURNING id, status, xmax = 0 AS inserted
         )
         {select}"""
-
-
-@transaction.atomic
-def _signature_repeat(*, petition: Petition, email_normalised: str) -> SignOutcome:
-    """E-mail a signer who signed again: a fresh link while pending, a note
-    that they have signed once confirmed. The row's due e-mail becomes this
-    one, numbered anew (a new Message-ID), replacing one not sent yet."""
-    signature = (
-        Signature.objects.select_for_update()
-        .filter(petition=petition, email_normalised=email_normalised)
-        .first()
-    )
-    if signature is None or signature.status not in Signature.ACTIVE_STATUSES:
-        return SignOutcome.REPEAT_IGNORED
-    if signature.repeat_emails_sent >= settings.SIGNATURE_MAX_REPEAT_EMAILS:
-        return SignOutcome.REPEAT_IGNORED
-    pending = signature.status == Signature.Status.PENDING
-    Signature.objects.filter(pk=signature.pk).update(
-        repeat_emails_sent=F("repeat_emails_sent") + 1,
-        email_kind=Signature.Email.CONFIRM
-        if pending
-        else Signature.Email.ALREADY_SIGNED,
-        email_due_at=timezone.now(),
-        # A worker still holding the previous e-mail loses its claim (its
-        # mark no longer matches): the new one goes out on its own.
-        email_lease_until=None,
-        email_attempts=0,
-        email_last_error="",
-    )
-    return SignOutcome.REPEAT_PENDING if pending else SignOutcome.REPEAT_CONFIRMED
 
 
 @transaction.atomic

@@ -56,12 +56,12 @@ def make_organiser(username, *, may_export_emails=False):
 
 
 def download_csv(page, link_name):
-    """Click a download link; the file's name and its rows, header first.
+    """Click a download's button; the file's name and its rows, header first.
 
     Strict parsing and equal row lengths make a malformed file fail here.
     """
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=link_name, exact=True).click()
+        page.get_by_role("button", name=link_name, exact=True).click()
     download = download_info.value
     data = open(download.path(), "rb").read()
     assert data.startswith("\ufeff".encode()), "no byte-order mark for Excel"
@@ -153,7 +153,7 @@ def test_organiser_downloads_every_csv_the_dashboard_offers(site, page):
     log_in(page, site, "organiser@example.org")
     page.get_by_role("link", name="Campaign dashboard").first.click()
     expect(page.get_by_role("heading", name="Campaign dashboard")).to_be_visible()
-    offered = page.locator(".dashboard-downloads").get_by_role("link")
+    offered = page.locator(".dashboard-downloads").get_by_role("button")
     # No e-mail export for an organiser without the extra permission.
     expect(offered).to_have_text(DOWNLOADS)
 
@@ -177,12 +177,14 @@ def test_organiser_downloads_every_csv_the_dashboard_offers(site, page):
         ["Rosa Huamán", "Peru", "", today],
         ["Tom Smith", "United Kingdom", "SW1A 1AA", today],
     ]
-    # Nor may the organiser fetch it by its address.
-    response = page.request.get(
-        site + "/admin/petitions/petition/dashboard/justice-for-peru/delivery.csv"
-        "?emails=1"
+    # Nor may the organiser post for it by hand, with a valid CSRF token.
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+    response = page.request.post(
+        site + "/admin/petitions/petition/dashboard/justice-for-peru/delivery.csv",
+        form={"emails": "1", "csrfmiddlewaretoken": token},
     )
     assert response.status == 403
+    assert "CSRF" not in response.text()
 
 
 def test_only_a_user_given_the_extra_permission_downloads_email_addresses(site, page):
@@ -190,7 +192,7 @@ def test_only_a_user_given_the_extra_permission_downloads_email_addresses(site, 
     make_organiser("delivery@example.org", may_export_emails=True)
     log_in(page, site, "delivery@example.org")
     page.goto(site + "/admin/petitions/petition/dashboard/")
-    offered = page.locator(".dashboard-downloads").get_by_role("link")
+    offered = page.locator(".dashboard-downloads").get_by_role("button")
     # The e-mail list comes right after the delivery list it extends.
     expect(offered).to_have_text([*DOWNLOADS[:4], EMAIL_DOWNLOAD, DOWNLOADS[4]])
 

@@ -122,8 +122,8 @@ def test_thousands_of_names_fill_many_pages(petition):
 def test_organisers_download_the_pack_from_the_dashboard(client, petition):
     client.force_login(organiser())
     page = client.get("/admin/petitions/petition/dashboard/justice/").content.decode()
-    assert f'href="{PACK}"' in page
-    response = client.get(PACK)
+    assert f'action="{PACK}"' in page
+    response = client.post(PACK)
     assert response.streaming
     assert response["Content-Type"] == "application/pdf"
     assert "justice-delivery-pdf-" in response["Content-Disposition"]
@@ -136,12 +136,12 @@ def test_organisers_download_the_pack_from_the_dashboard(client, petition):
 )
 def test_the_pack_needs_the_delivery_list_permission(client, petition, permissions):
     client.force_login(staff_user("staff@example.org", permissions=permissions))
-    assert client.get(PACK).status_code == 403
+    assert client.post(PACK).status_code == 403
     assert not SignatureExport.objects.exists()
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, petition):
-    response = client.get(PACK)
+    response = client.post(PACK)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
 

@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 from django.core.management import CommandError, call_command
 from django.http import StreamingHttpResponse
+from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -313,7 +314,7 @@ def test_the_download_is_a_streaming_response(client):
     petition = PetitionFactory(slug="justice")
     many_confirmed(petition, 5_000)
     client.force_login(organiser())
-    response = client.get("/admin/petitions/petition/dashboard/justice/delivery.csv")
+    response = client.post("/admin/petitions/petition/dashboard/justice/delivery.csv")
     assert isinstance(response, StreamingHttpResponse)
     blocks = list(response.streaming_content)
     assert len(blocks) > 1
@@ -324,7 +325,7 @@ def test_the_download_has_a_csv_type_and_a_file_name_with_petition_and_date(
     client, petition
 ):
     client.force_login(organiser())
-    response = client.get("/admin/petitions/petition/dashboard/justice/by-country.csv")
+    response = client.post("/admin/petitions/petition/dashboard/justice/by-country.csv")
     b"".join(response.streaming_content)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     today = timezone.localdate().isoformat()
@@ -344,9 +345,50 @@ def test_file_names_say_which_petition_what_and_when(petition):
 def test_unknown_kinds_and_petitions_are_not_found(client, petition):
     client.force_login(organiser(permissions=["organising.export_emails"]))
     base = "/admin/petitions/petition/dashboard"
-    assert client.get(f"{base}/justice/everything.csv").status_code == 404
-    assert client.get(f"{base}/nope/delivery.csv").status_code == 404
-    assert client.get(f"{base}/justice/by-day.csv?emails=1").status_code == 404
+    assert client.post(f"{base}/justice/everything.csv").status_code == 404
+    assert client.post(f"{base}/nope/delivery.csv").status_code == 404
+    emails = {"emails": "1"}
+    assert client.post(f"{base}/justice/by-day.csv", emails).status_code == 404
+
+
+DELIVERY = "/admin/petitions/petition/dashboard/justice/delivery.csv"
+
+
+def test_a_download_is_never_taken_by_a_get(client, petition):
+    # Another site's link or <img> makes the organiser's browser GET, with
+    # their session: that must neither send rows nor fill the export log.
+    client.force_login(organiser(permissions=["organising.export_emails"]))
+    for url in (
+        DELIVERY,
+        f"{DELIVERY}?emails=1",
+        DELIVERY.replace("delivery", "by-day"),
+    ):
+        response = client.get(url, headers={"referer": "https://elsewhere.example/"})
+        assert response.status_code == 405
+        assert response["Allow"] == "POST"
+        assert b"Ana" not in response.content
+    assert not SignatureExport.objects.exists()
+
+
+def test_a_download_posted_without_the_csrf_token_is_refused(petition):
+    # A form on another site can POST, but cannot know the CSRF token.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(organiser(permissions=["organising.export_emails"]))
+    response = client.post(DELIVERY, {"emails": "1"})
+    assert response.status_code == 403
+    assert b"ana@example.org" not in response.content
+    assert not SignatureExport.objects.exists()
+
+
+def test_the_dashboard_form_posts_a_download_with_its_csrf_token(petition):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(organiser(permissions=["organising.export_emails"]))
+    page = client.get("/admin/petitions/petition/dashboard/justice/")
+    token = page.context["csrf_token"]
+    response = client.post(DELIVERY, {"emails": "1", "csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert "ana@example.org" in b"".join(response.streaming_content).decode()
+    assert SignatureExport.objects.get().with_emails is True
 
 
 # ------------------------------------------------------------------------------
@@ -355,8 +397,8 @@ def test_unknown_kinds_and_petitions_are_not_found(client, petition):
 def test_every_download_is_recorded_with_user_kind_and_row_count(client, petition):
     user = organiser(permissions=["organising.export_emails"])
     client.force_login(user)
-    response = client.get(
-        "/admin/petitions/petition/dashboard/justice/delivery.csv?emails=1"
+    response = client.post(
+        "/admin/petitions/petition/dashboard/justice/delivery.csv", {"emails": "1"}
     )
     b"".join(response.streaming_content)
     record = SignatureExport.objects.get()
@@ -415,7 +457,7 @@ def test_the_command_writes_the_same_file_as_the_download(
         stderr=io.StringIO(),
     )
     client.force_login(organiser())
-    response = client.get(f"/admin/petitions/petition/dashboard/justice/{kind}.csv")
+    response = client.post(f"/admin/petitions/petition/dashboard/justice/{kind}.csv")
     assert output.read_bytes() == b"".join(response.streaming_content)
 
 

@@ -276,6 +276,34 @@ def test_signing_is_one_statement(client, petition, django_assert_num_queries):
     assert queued_emails() == [(signature.pk, "confirm")]
 
 
+def test_a_repeat_signature_costs_and_answers_the_same_as_a_new_one(
+    client, petition, settings, django_assert_num_queries
+):
+    # Timing or the answer must not tell whoever types an address whether it
+    # has signed: a repeat (pending, then confirmed) takes the new one's path.
+    settings.SIGN_RATE_BURST = 100
+
+    def answer(response):
+        headers = {k: v for k, v in response.headers.items() if k != "Set-Cookie"}
+        return response.status_code, headers, response.content
+
+    with django_assert_num_queries(1):
+        new = client.post(sign_url(petition), VALID)
+    with django_assert_num_queries(1):
+        pending = client.post(sign_url(petition), VALID)
+    services.signature_confirm(signature_id=Signature.objects.get().pk)
+    with django_assert_num_queries(1):
+        confirmed = client.post(sign_url(petition), VALID)
+    assert new.status_code == 303
+    assert answer(pending) == answer(new)
+    assert answer(confirmed) == answer(new)
+    # And the repeats did their work in that one statement.
+    signature = Signature.objects.get()
+    assert signature.repeat_emails_sent == 2
+    assert signature.email_kind == Signature.Email.ALREADY_SIGNED
+    assert queued_emails() == [(signature.pk, "already_signed")]
+
+
 def test_rate_limit_ignores_forwarded_for_unless_proxies_are_trusted(
     client, petition, settings
 ):
